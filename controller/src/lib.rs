@@ -1,0 +1,1 @@
+//! The Setu controller (CRM, billing, payments, fleet). Filled by the controller issues.
