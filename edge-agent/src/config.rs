@@ -146,22 +146,23 @@ impl AgentConfig {
 
     pub fn policy(&self) -> Result<Policy, String> {
         let r = &self.reconcile;
-        let suspension = match (r.suspension.as_str(), &r.suspended_profile) {
-            ("disable", _) => Suspension::Disable,
-            ("walled-garden", Some(profile)) => Suspension::WalledGarden {
-                ppp_profile: profile.clone(),
-                hotspot_profile: r.suspended_hotspot_profile.clone(),
-            },
-            ("walled-garden", None) => {
-                return Err(
+        let suspension =
+            match (r.suspension.as_str(), &r.suspended_profile) {
+                ("disable", _) => Suspension::Disable,
+                ("walled-garden", Some(profile)) => Suspension::WalledGarden {
+                    ppp_profile: profile.clone(),
+                    hotspot_profile: r.suspended_hotspot_profile.clone(),
+                },
+                ("walled-garden", None) => return Err(
                     "reconcile.suspension = \"walled-garden\" needs reconcile.suspended_profile"
                         .into(),
-                )
-            }
-            (other, _) => return Err(format!(
+                ),
+                (other, _) => {
+                    return Err(format!(
                 "reconcile.suspension: expected \"disable\" or \"walled-garden\", got {other:?}"
-            )),
-        };
+            ))
+                }
+            };
         if !(0.0..=1.0).contains(&r.max_destructive_share) {
             return Err("reconcile.max_destructive_share must be between 0 and 1".into());
         }

@@ -29,7 +29,7 @@ use tokio::net::TcpListener;
 use tokio::time::Instant;
 
 /// How often the desired-state file is checked for changes.
-const FILE_POLL: Duration = Duration::from_secs(1);
+const FILE_POLL: Duration = Duration::from_millis(250);
 
 /// Runs the agent until `shutdown` completes: serves the status page on `status_listener` and
 /// reconciles the router every `reconcile.interval_secs` and whenever the desired file changes.

@@ -158,6 +158,8 @@ struct Shared {
     pending: Mutex<HashMap<u64, Pending>>,
     closed: Mutex<Option<Ended>>,
     unexpected_replies: AtomicU64,
+    /// We sent `/quit`; the router's `!fatal` is the expected goodbye.
+    quitting: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
@@ -622,7 +624,9 @@ async fn route_sentences(decoder: &mut Decoder, shared: &Shared) -> Result<(), E
             .map_err(|e| Ended::Lost(format!("malformed reply from the router: {e}")))?;
         if reply.kind == ReplyKind::Fatal {
             let reason = reply.message().map(text).unwrap_or_default();
-            tracing::warn!(%reason, "router sent !fatal");
+            if !shared.quitting.load(Ordering::Relaxed) {
+                tracing::warn!(%reason, "router sent !fatal");
+            }
             return Err(Ended::Fatal(reason));
         }
         let tag = reply
