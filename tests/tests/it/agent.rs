@@ -644,10 +644,13 @@ async fn cli_reconcile_dry_run_then_apply_and_bad_files_change_nothing() {
     assert_eq!(sim.rows("/ppp/secret"), before, "bad files change nothing");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_running_agent_serves_its_status_without_secrets() {
-    let sim = router("7.18.2").await;
-    let dir = tempdir("run");
+/// Writes an agent config for `sim` in a fresh directory with the example desired state.
+fn agent_config(
+    sim: &SimHandle,
+    name: &str,
+    interval_secs: u64,
+) -> (PathBuf, edge_agent::config::AgentConfig) {
+    let dir = tempdir(name);
     std::fs::write(dir.join("pw"), PASSWORD).unwrap();
     std::fs::copy(
         concat!(
@@ -659,28 +662,53 @@ async fn the_running_agent_serves_its_status_without_secrets() {
     .unwrap();
     let config = format!(
         "[router]\naddress = \"{}\"\nuser = \"{USER}\"\npassword_file = \"pw\"\n[desired]\nfile = \"desired.toml\"\n\
-         [reconcile]\ninterval_secs = 60\ndry_run = false\nsuspension = \"disable\"\nmax_destructive_share = 0.1\n\
+         [reconcile]\ninterval_secs = {interval_secs}\ndry_run = false\nsuspension = \"disable\"\nmax_destructive_share = 0.1\n\
          destructive_floor = 10\nallow_empty_desired = false\nadopt_matching_names = false\nwindow = 16\n",
         sim.addr()
     );
     std::fs::write(dir.join("agent.toml"), config).unwrap();
     let config = edge_agent::config::AgentConfig::load(&dir.join("agent.toml")).unwrap();
+    (dir, config)
+}
+
+/// Starts the long-running agent; returns its status address and a stop switch.
+async fn start_agent(
+    config: edge_agent::config::AgentConfig,
+) -> (
+    std::net::SocketAddr,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let status = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let agent = tokio::spawn(edge_agent::run(config, listener, async {
         let _ = stopped.await;
     }));
+    (status, stop, agent)
+}
+
+fn bump_desired_version(dir: &std::path::Path, from: u64, to: u64) {
+    let text = std::fs::read_to_string(dir.join("desired.toml")).unwrap();
+    let text = text.replacen(&format!("version = {from}"), &format!("version = {to}"), 1);
+    std::fs::write(
+        dir.join("desired.toml"),
+        text.replace("suspended = true", "suspended = false"),
+    )
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_running_agent_serves_its_status_without_secrets() {
+    let sim = router("7.18.2").await;
+    let (dir, config) = agent_config(&sim, "run", 60);
+    let (status, stop, agent) = start_agent(config).await;
 
     let json = wait_for_status(status, |j| j.contains("\"result\":\"converged\"")).await;
     assert!(json.contains("\"router_reachable\":true"), "{json}");
     assert!(json.contains("\"version\":\"7.18.2"), "{json}");
     // A file change is picked up without waiting for the interval.
-    let mut text = std::fs::read_to_string(dir.join("desired.toml")).unwrap();
-    text = text
-        .replacen("version = 1", "version = 2", 1)
-        .replace("suspended = true", "suspended = false");
-    std::fs::write(dir.join("desired.toml"), text).unwrap();
+    bump_desired_version(&dir, 1, 2);
     let json = wait_for_status(status, |j| j.contains("\"desired_version\":2")).await;
     let page = http_get(status, "/").await;
     for secret in [PASSWORD, "k7Qm2vXa", "p9Lw4nZe", "t3Hs8kRb"] {
@@ -692,6 +720,36 @@ async fn the_running_agent_serves_its_status_without_secrets() {
     assert!(
         page.contains("Setu agent") && page.contains("converged"),
         "{page}"
+    );
+    stop.send(()).unwrap();
+    agent.await.unwrap().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_running_agent_reconnects_after_the_router_drops_it() {
+    let sim = router("7.18.2").await;
+    let (dir, config) = agent_config(&sim, "reconnect", 1);
+    let (status, stop, agent) = start_agent(config).await;
+    wait_for_status(status, |j| j.contains("\"result\":\"converged\"")).await;
+
+    // The router ends every session on its next sentence, new ones at login.
+    sim.set_faults(Faults {
+        fatal_after_sentences: Some(1),
+        ..Faults::default()
+    });
+    let json = wait_for_status(status, |j| j.contains("\"router_reachable\":false")).await;
+    assert!(json.contains(routeros_sim::FAULT_FATAL_REASON), "{json}");
+
+    sim.set_faults(Faults::default());
+    bump_desired_version(&dir, 1, 2);
+    let json = wait_for_status(status, |j| {
+        j.contains("\"desired_version\":2") && j.contains("\"converged\"")
+    })
+    .await;
+    assert!(json.contains("\"router_reachable\":true"), "{json}");
+    assert_eq!(
+        row(&sim.rows("/ppp/secret"), "nasrin.dhanmondi")["disabled"],
+        "false"
     );
     stop.send(()).unwrap();
     agent.await.unwrap().unwrap();
@@ -720,7 +778,7 @@ async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
 }
 
 async fn wait_for_status(addr: std::net::SocketAddr, done: impl Fn(&str) -> bool) -> String {
-    for _ in 0..200 {
+    for _ in 0..400 {
         let json = http_get(addr, "/status.json").await;
         if done(&json) {
             return json;
