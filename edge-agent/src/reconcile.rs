@@ -65,28 +65,46 @@ pub enum ReconcileError {
     MissingMenu(&'static str),
 }
 
-/// Reads every menu the planner needs. Menus the router lacks are reported, not fatal.
+/// Reads every menu the planner needs, all prints in flight at once. Rows are converted as they
+/// arrive, so a 20,000-row menu is never held twice. Menus the router lacks are reported, not
+/// fatal.
 pub async fn read_observed(client: &Client) -> Result<(Observed, Vec<Menu>), RouterError> {
-    let commands: Vec<Command> = Menu::ALL
-        .iter()
-        .map(|menu| Command::new(format!("{}/print", menu.path())).proplist(menu.proplist()))
-        .collect();
+    let mut reads = tokio::task::JoinSet::new();
+    for menu in Menu::ALL {
+        let client = client.clone();
+        reads.spawn(async move { (menu, read_menu(&client, menu).await) });
+    }
     let mut observed = Observed::default();
     let mut missing = Vec::new();
-    for (menu, result) in Menu::ALL
-        .iter()
-        .zip(client.run_pipelined(&commands, commands.len()).await)
-    {
+    while let Some(joined) = reads.join_next().await {
+        let (menu, result) =
+            joined.map_err(|e| RouterError::Lost(format!("reader task failed: {e}")))?;
         match result {
-            Ok(response) => {
-                let rows = response.items.iter().filter_map(to_row).collect();
-                observed.rows.insert(*menu, rows);
+            Ok(rows) => {
+                observed.rows.insert(menu, rows);
             }
-            Err(e) if e.trap_kind() == Some(TrapKind::NoSuchCommand) => missing.push(*menu),
+            Err(e) if e.trap_kind() == Some(TrapKind::NoSuchCommand) => missing.push(menu),
             Err(e) => return Err(e),
         }
     }
+    missing.sort();
     Ok((observed, missing))
+}
+
+async fn read_menu(client: &Client, menu: Menu) -> Result<Vec<Row>, RouterError> {
+    let command = Command::new(format!("{}/print", menu.path())).proplist(menu.proplist());
+    let mut stream = client.stream(&command).await?;
+    let mut rows = Vec::new();
+    while let Some(item) = stream.next().await? {
+        if rows.len() >= client.max_rows() {
+            return Err(RouterError::TooManyRows {
+                command: format!("{}/print", menu.path()),
+                limit: client.max_rows(),
+            });
+        }
+        rows.extend(to_row(&item));
+    }
+    Ok(rows)
 }
 
 fn to_row(item: &crate::routeros::Item) -> Option<Row> {
@@ -153,11 +171,11 @@ pub async fn apply_plan(
     let mut applied = 0;
     let mut failures = Vec::new();
     for stage in stages(&plan.ops) {
-        let commands: Vec<Command> = stage.iter().map(command_for).collect();
-        for (op, result) in stage
-            .iter()
-            .zip(client.run_pipelined(&commands, window).await)
-        {
+        for (op, result) in stage.iter().zip(
+            client
+                .run_pipelined(stage.iter().map(command_for), window)
+                .await,
+        ) {
             match result {
                 Ok(_) => applied += 1,
                 // Already gone: the goal of a remove or a kick is reached.

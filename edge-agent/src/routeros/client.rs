@@ -228,6 +228,11 @@ impl Client {
         self.capabilities.as_deref().expect("set by connect")
     }
 
+    /// Most rows one command may return (see [`ConnectOptions::max_rows`]).
+    pub fn max_rows(&self) -> usize {
+        self.options.max_rows
+    }
+
     /// True once the connection has ended; the client must be replaced.
     pub fn is_closed(&self) -> bool {
         self.shared.closed.lock().expect("lock").is_some() || self.writer.is_closed()
@@ -351,20 +356,30 @@ impl Client {
 
     /// Runs commands with at most `window` in flight at once and returns each one's result in
     /// order. Pipelining hides the round trip that one-at-a-time clients pay per command.
-    pub async fn run_pipelined(
+    /// Commands are built as they are sent, so a long plan is never held twice.
+    pub async fn run_pipelined<I>(
         &self,
-        commands: &[Command],
+        commands: I,
         window: usize,
-    ) -> Vec<Result<Response, RouterError>> {
+    ) -> Vec<Result<Response, RouterError>>
+    where
+        I: IntoIterator<Item = Command>,
+        I::IntoIter: ExactSizeIterator,
+    {
+        let mut commands = commands.into_iter();
+        let total = commands.len();
         let window = window.max(1);
         let mut results: Vec<Option<Result<Response, RouterError>>> =
-            (0..commands.len()).map(|_| None).collect();
+            (0..total).map(|_| None).collect();
         let mut in_flight = tokio::task::JoinSet::new();
         let mut next = 0;
-        while next < commands.len() || !in_flight.is_empty() {
-            while next < commands.len() && in_flight.len() < window {
+        while next < total || !in_flight.is_empty() {
+            while next < total && in_flight.len() < window {
+                let Some(command) = commands.next() else {
+                    break;
+                };
                 // Send in order from this task so the router receives the commands in order.
-                let sent = self.stream(&commands[next]).await;
+                let sent = self.stream(&command).await;
                 let index = next;
                 in_flight.spawn(async move {
                     let result = match sent {
@@ -387,6 +402,7 @@ impl Client {
 
     /// Ends the session politely (`/quit`).
     pub async fn quit(self) {
+        self.shared.quitting.store(true, Ordering::Relaxed);
         let _ = self
             .writer
             .send(Command::new("/quit").to_sentence(None).encode())

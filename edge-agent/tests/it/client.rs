@@ -332,7 +332,7 @@ async fn pipelined_commands_keep_their_order_and_results() {
     let commands: Vec<_> = (0..20)
         .map(|i| Command::new("/ppp/secret/add").attr("name", format!("u{i}")))
         .collect();
-    let results = client.run_pipelined(&commands, 32).await;
+    let results = client.run_pipelined(commands, 32).await;
     for (i, result) in results.into_iter().enumerate() {
         if i == 7 {
             assert_eq!(
