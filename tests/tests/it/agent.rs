@@ -485,6 +485,17 @@ async fn api_ssl_with_a_pinned_fingerprint_and_the_failures_operators_meet() {
     let client = Client::connect(o.clone()).await.unwrap();
     assert!(client.capabilities().tls);
 
+    // The same certificate trusted as a CA (the operator exported it from the router).
+    o.tls = Some(Trust::Ca(vec![cert.cert_der.clone().into()]));
+    assert!(Client::connect(o.clone()).await.unwrap().capabilities().tls);
+    let stranger = routeros_sim::self_signed(&["127.0.0.1"]).unwrap();
+    o.tls = Some(Trust::Ca(vec![stranger.cert_der.into()]));
+    let err = Client::connect(o.clone()).await.err().unwrap();
+    assert!(
+        matches!(&err, RouterError::Tls(m) if m.contains("invalid peer certificate")),
+        "{err:?}"
+    );
+
     o.tls = Some(Trust::PinnedSha256([7; 32]));
     match Client::connect(o).await.err().unwrap() {
         RouterError::FingerprintMismatch { expected, actual } => {
