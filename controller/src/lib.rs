@@ -1,1 +1,58 @@
-//! The Setu controller (CRM, billing, payments, fleet). Filled by the controller issues.
+//! The Setu controller: web UI and JSON API for the office.
+//!
+//! Layout:
+//! - [`config`]: layered configuration; [`store`]: the only module that knows SQL (SQLite or
+//!   PostgreSQL through one set of queries), tenant-scoped.
+//! - [`http`]: routes (each with its declared permission), sessions, CSRF, pages, JSON API.
+//! - [`rbac`]: permissions and seeded roles; [`password`]: argon2id; [`i18n`]: Bangla/English,
+//!   lakh grouping, taka, Dhaka time; [`metrics`]: Prometheus text.
+//! - [`bootstrap`]: first admin, companies with their seeded roles, demo data.
+//!
+//! [`run`] serves until `shutdown` completes; `main.rs` only parses the command line.
+
+pub mod bootstrap;
+pub mod config;
+pub mod http;
+pub mod i18n;
+pub mod metrics;
+pub mod password;
+pub mod random;
+pub mod rbac;
+pub mod store;
+
+use config::Config;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use store::Store;
+use tokio::net::TcpListener;
+
+/// Opens the store (creating the data directory for SQLite) and applies migrations.
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    if config.database.url.is_empty() {
+        std::fs::create_dir_all(&config.data_dir)?;
+    }
+    let store = Store::connect(&config.database_url()).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+/// Serves the application on `listener` until `shutdown` completes, then drains requests.
+pub async fn run(
+    config: Config,
+    store: Store,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let state = http::AppState {
+        store: store.clone(),
+        config: Arc::new(config),
+        metrics: Arc::default(),
+    };
+    let app = http::app(state).into_make_service_with_connect_info::<SocketAddr>();
+    let result = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await;
+    store.close().await;
+    result
+}

@@ -2,7 +2,9 @@
 //! small ISP's router, and the real edge agent converging it — with a billing storyline that
 //! suspends, reconnects and upgrades subscribers while you watch the console or the status page.
 //!
-//! Until the controller exists, the demo plays its part by rewriting the desired-state file.
+//! The controller runs beside it with a demo company (sign in with the printed credentials);
+//! until the fleet link exists, the demo plays the controller's part for the router by
+//! rewriting the agent's desired-state file.
 
 use anyhow::Context;
 use clap::Parser;
@@ -22,6 +24,9 @@ struct Args {
     /// Where the agent's status page listens (a free port is used if this one is taken).
     #[arg(long, default_value = "127.0.0.1:8088")]
     status: SocketAddr,
+    /// Where the controller's web UI listens (a free port is used if this one is taken).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    controller: SocketAddr,
     /// Subscribers on the simulated router.
     #[arg(long, default_value_t = 60)]
     subscribers: u64,
@@ -72,11 +77,22 @@ async fn main() -> anyhow::Result<()> {
     };
     let status_url = format!("http://{}/", listener.local_addr()?);
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let started = Instant::now();
     let agent = tokio::spawn(edge_agent::run(config, listener, async {
         let _ = stop_rx.await;
     }));
 
-    println!("Setu demo: a simulated POP");
+    let (controller_url, logins, stop_controller) = start_controller(&dir, args.controller).await?;
+
+    println!("Setu demo");
+    println!("  controller web UI (demo company, one user per role): {controller_url}");
+    for login in &logins {
+        println!(
+            "      {:<14} {:<22} password {}",
+            login.role, login.username, login.password
+        );
+    }
+    println!("  a simulated POP:");
     println!(
         "  router (RouterOS API simulator, 7.18.2): {}  user {ROUTER_USER}",
         sim.addr()
@@ -90,7 +106,6 @@ async fn main() -> anyhow::Result<()> {
     );
     println!("  Ctrl-C to stop.\n");
 
-    let started = Instant::now();
     wait_for(&sim, Duration::from_secs(60), |s| {
         managed_secrets(s).len() as u64 == args.subscribers
     })
@@ -116,10 +131,38 @@ async fn main() -> anyhow::Result<()> {
         _ = tokio::signal::ctrl_c() => println!("\nstopping"),
     }
     let _ = stop_tx.send(());
+    let _ = stop_controller.send(());
     agent.await??;
     sim.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
+}
+
+/// The controller on its embedded defaults (SQLite in the demo's directory) with demo data.
+async fn start_controller(
+    dir: &Path,
+    listen: SocketAddr,
+) -> anyhow::Result<(
+    String,
+    Vec<controller::bootstrap::DemoLogin>,
+    tokio::sync::oneshot::Sender<()>,
+)> {
+    let config = controller::config::Config {
+        data_dir: dir.join("controller"),
+        ..Default::default()
+    };
+    let store = controller::open_store(&config).await?;
+    let logins = controller::bootstrap::seed_demo(&store).await?;
+    let listener = match tokio::net::TcpListener::bind(listen).await {
+        Ok(l) => l,
+        Err(_) => tokio::net::TcpListener::bind((listen.ip(), 0)).await?,
+    };
+    let url = format!("http://{}/", listener.local_addr()?);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(controller::run(config, store, listener, async {
+        let _ = stopped.await;
+    }));
+    Ok((url, logins, stop))
 }
 
 /// Entries an operator made by hand before Setu arrived; the agent must never touch them.

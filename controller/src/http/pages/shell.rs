@@ -1,0 +1,186 @@
+//! The page frame (navigation by permission, language switch, sign-out) and the simple pages.
+
+use super::super::{ApiResult, AppState, Auth};
+use super::lang;
+use crate::i18n::{dhaka_time, group_lakh, t, Lang};
+use crate::rbac::Permission;
+use crate::store::{audit, branches, users};
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Html;
+
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = "body{font:16px/1.5 system-ui,'Noto Sans Bengali',sans-serif;margin:0;color:#1b1b1b}\
+main{max-width:60rem;margin:0 auto;padding:1rem}nav{background:#0b5d3b;padding:.5rem 1rem;display:flex;flex-wrap:wrap;gap:.25rem 1rem;align-items:center}\
+nav a,nav button{color:#fff;text-decoration:none;background:none;border:0;font:inherit;cursor:pointer;padding:.25rem 0}\
+nav form{margin:0}.spacer{flex:1}table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.5rem;border-bottom:1px solid #ddd}\
+.card{display:grid;gap:.5rem;max-width:24rem}input{font:inherit;padding:.5rem;border:1px solid #888;border-radius:4px}\
+button{font:inherit;padding:.5rem 1rem;background:#0b5d3b;color:#fff;border:0;border-radius:4px}\
+.error{color:#b00020}.notice{color:#0b5d3b}[aria-invalid=true]{border-color:#b00020}@media(max-width:40rem){th,td{padding:.35rem}}";
+
+/// A page without navigation (login, errors).
+pub fn bare(lang: Lang, title: &str, body: &str) -> String {
+    format!(
+        "<!doctype html><html lang={code}><head><meta charset=utf-8><meta name=viewport content='width=device-width,initial-scale=1'>\
+         <title>{title} · {app}</title><style>{STYLE}</style></head><body><main>{body}</main></body></html>",
+        code = lang.code(),
+        title = escape(title),
+        app = t(lang, "app.name"),
+    )
+}
+
+/// The signed-in frame.
+pub struct Page<'a> {
+    pub lang: Lang,
+    pub auth: &'a Auth,
+    pub path: &'a str,
+}
+
+impl Page<'_> {
+    pub fn render(&self, title: &str, body: &str) -> Html<String> {
+        let lang = self.lang;
+        let mut nav = format!("<a href=/><b>{}</b></a>", t(lang, "app.name"));
+        for (permission, href, key) in [
+            (Permission::DashboardView, "/", "nav.dashboard"),
+            (Permission::BranchesView, "/branches", "nav.branches"),
+            (Permission::UsersView, "/users", "nav.users"),
+            (Permission::AuditView, "/audit", "nav.audit"),
+        ] {
+            if self.auth.can(permission) {
+                nav.push_str(&format!("<a href={href}>{}</a>", t(lang, key)));
+            }
+        }
+        nav.push_str(&format!(
+            "<span class=spacer></span><a href=\"/lang/{other}?next={path}\" id=lang-switch>{switch}</a>\
+             <span>{user}</span><form method=post action=/logout><input type=hidden name=csrf value=\"{csrf}\">\
+             <button type=submit>{logout}</button></form>",
+            other = lang.other().code(),
+            path = escape(&super::super::guard::urlencode(self.path)),
+            switch = t(lang, "lang.switch"),
+            user = escape(&self.auth.display_name),
+            csrf = self.auth.csrf_token,
+            logout = t(lang, "nav.logout"),
+        ));
+        Html(format!(
+            "<!doctype html><html lang={code}><head><meta charset=utf-8><meta name=viewport content='width=device-width,initial-scale=1'>\
+             <title>{title} · {app}</title><style>{STYLE}</style></head><body><nav>{nav}</nav><main>{body}</main></body></html>",
+            code = lang.code(),
+            title = escape(title),
+            app = t(lang, "app.name"),
+        ))
+    }
+}
+
+pub async fn dashboard(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    auth: Auth,
+) -> ApiResult<Html<String>> {
+    let lang = lang(&headers);
+    let branch_count = match auth.tenant {
+        Some(tenant) => branches::count(&state.store, &tenant).await?,
+        None => 0,
+    };
+    let body = format!(
+        "<h1>{welcome}, {name}</h1><table><tr><th>{role_label}</th><td>{role}</td></tr>\
+         <tr><th>{branches_label}</th><td id=branch-count>{branches}</td></tr></table>",
+        welcome = t(lang, "dashboard.welcome"),
+        name = escape(&auth.display_name),
+        role_label = t(lang, "dashboard.role"),
+        role = escape(auth.role.as_deref().unwrap_or(if auth.is_platform_admin {
+            "platform admin"
+        } else {
+            "-"
+        })),
+        branches_label = t(lang, "dashboard.branches"),
+        branches = group_lakh(branch_count.max(0) as u64, lang),
+    );
+    Ok(Page {
+        lang,
+        auth: &auth,
+        path: "/",
+    }
+    .render(t(lang, "dashboard.title"), &body))
+}
+
+pub async fn users(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    auth: Auth,
+) -> ApiResult<Html<String>> {
+    let lang = lang(&headers);
+    let staff = users::list(&state.store, &auth.tenant()?).await?;
+    let rows: String = staff
+        .iter()
+        .map(|(u, role)| {
+            format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(&u.username),
+                escape(&u.display_name),
+                escape(role)
+            )
+        })
+        .collect();
+    let body = format!(
+        "<h1>{title}</h1><table><thead><tr><th>{u}</th><th>{n}</th><th>{r}</th></tr></thead><tbody>{rows}</tbody></table>",
+        title = t(lang, "users.title"),
+        u = t(lang, "users.username"),
+        n = t(lang, "users.name"),
+        r = t(lang, "users.role"),
+    );
+    Ok(Page {
+        lang,
+        auth: &auth,
+        path: "/users",
+    }
+    .render(t(lang, "users.title"), &body))
+}
+
+pub async fn audit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    auth: Auth,
+) -> ApiResult<Html<String>> {
+    let lang = lang(&headers);
+    let entries = audit::list(&state.store, &auth.tenant()?, "", None, 100).await?;
+    let rows: String = entries
+        .iter()
+        .map(|e| {
+            format!(
+                "<tr><td>{}</td><td>{}</td><td>{} {}</td><td>{}</td></tr>",
+                dhaka_time(e.at),
+                escape(&e.action),
+                escape(&e.entity),
+                escape(&e.entity_id),
+                escape(&e.ip)
+            )
+        })
+        .collect();
+    let body = format!(
+        "<h1>{title}</h1><table><thead><tr><th>{when}</th><th>{action}</th><th>{entity}</th><th>IP</th></tr></thead><tbody>{rows}</tbody></table>",
+        title = t(lang, "audit.title"),
+        when = t(lang, "audit.when"),
+        action = t(lang, "audit.action"),
+        entity = t(lang, "audit.entity"),
+    );
+    Ok(Page {
+        lang,
+        auth: &auth,
+        path: "/audit",
+    }
+    .render(t(lang, "audit.title"), &body))
+}

@@ -1,0 +1,156 @@
+//! `setu-controller`: parses the command line and hands over to the library.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use controller::config::{self, Config};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "setu-controller",
+    version,
+    about = "Setu controller: the ISP's office"
+)]
+struct Cli {
+    /// TOML configuration file (see `default-config`).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Address to serve HTTP on (overrides http.listen).
+    #[arg(long, global = true)]
+    listen: Option<String>,
+    /// Database URL (overrides database.url), e.g. postgres://user:pw@host/db.
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    /// Data directory (overrides data_dir).
+    #[arg(long, global = true)]
+    data_dir: Option<String>,
+    /// Log JSON lines.
+    #[arg(long, global = true)]
+    log_json: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web UI and API (the default).
+    Serve,
+    /// Serve with a demo company, branches and one user per role (credentials printed).
+    Demo,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Create the first platform admin; the password is read from SETU_ADMIN_PASSWORD.
+    CreateAdmin { username: String },
+    /// Check the audit log's hash chain.
+    VerifyAudit,
+    /// Print a commented example configuration.
+    DefaultConfig,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    if matches!(cli.command, Some(Command::DefaultConfig)) {
+        print!("{}", config::EXAMPLE);
+        return Ok(());
+    }
+    let mut overrides = Vec::new();
+    if let Some(v) = &cli.listen {
+        overrides.push(("http.listen", toml::Value::String(v.clone())));
+    }
+    if let Some(v) = &cli.database_url {
+        overrides.push(("database.url", toml::Value::String(v.clone())));
+    }
+    if let Some(v) = &cli.data_dir {
+        overrides.push(("data_dir", toml::Value::String(v.clone())));
+    }
+    if cli.log_json {
+        overrides.push(("log.json", toml::Value::Boolean(true)));
+    }
+    let config = config::load(cli.config.as_deref(), std::env::vars(), &overrides)?;
+    init_tracing(&config);
+    tracing::debug!(?config, "configuration");
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(dispatch(cli.command.unwrap_or(Command::Serve), config))
+}
+
+fn init_tracing(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log.filter)
+        .unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if config.log.json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
+    let store = controller::open_store(&config)
+        .await
+        .context("opening the database")?;
+    match command {
+        Command::Migrate => {
+            println!("database is migrated");
+            Ok(())
+        }
+        Command::CreateAdmin { username } => {
+            let password = std::env::var("SETU_ADMIN_PASSWORD")
+                .context("set SETU_ADMIN_PASSWORD to the new admin's password")?;
+            if let Err(code) = controller::password::check_strength(&password) {
+                anyhow::bail!(
+                    "password refused: {}",
+                    controller::i18n::t(controller::i18n::Lang::En, code)
+                );
+            }
+            controller::bootstrap::create_platform_admin(&store, &username, &password).await?;
+            println!("platform admin {username} created");
+            Ok(())
+        }
+        Command::VerifyAudit => match controller::store::audit::verify(&store).await? {
+            Ok(n) => {
+                println!("audit chain intact: {n} entries");
+                Ok(())
+            }
+            Err(broken) => anyhow::bail!("audit chain broken: {broken}"),
+        },
+        Command::Demo => {
+            let logins = controller::bootstrap::seed_demo(&store).await?;
+            serve(config, store, Some(logins)).await
+        }
+        Command::Serve => serve(config, store, None).await,
+        Command::DefaultConfig => unreachable!("handled before the runtime starts"),
+    }
+}
+
+async fn serve(
+    config: Config,
+    store: controller::store::Store,
+    demo: Option<Vec<controller::bootstrap::DemoLogin>>,
+) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(config.http.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.http.listen))?;
+    let url = format!("http://{}/", listener.local_addr()?);
+    tracing::info!(%url, backend = ?store.backend(), "serving");
+    if let Some(logins) = demo {
+        println!("Setu controller demo on {url}");
+        if logins.is_empty() {
+            println!(
+                "(demo company already present; its passwords were printed when it was created)"
+            );
+        }
+        for login in logins {
+            println!(
+                "  {:<14} {:<22} password {}",
+                login.role, login.username, login.password
+            );
+        }
+    }
+    controller::run(config, store, listener, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,197 @@
+//! Signing in and out, cookies, CSRF, lockout, timeouts, and the audit trail of each.
+
+use crate::helpers::{company, password_of, spawn_app, spawn_with, Client};
+use controller::config::Config;
+use controller::store::audit;
+
+async fn actions(app: &crate::helpers::TestApp) -> Vec<String> {
+    let rows = sqlx::query("SELECT action FROM audit_log ORDER BY id")
+        .fetch_all(app.store.pool())
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|r| sqlx::Row::get::<String, _>(r, "action"))
+        .collect()
+}
+
+#[tokio::test]
+async fn login_sets_a_hardened_cookie_and_a_new_session_each_time() {
+    let app = spawn_app().await;
+    company(&app, "Padma", &[("owner1", "owner")]).await;
+    let mut c = Client::new(&app);
+    let r = c.login("owner1", &password_of("owner1")).await;
+    assert_eq!(r.status, 303);
+    let cookie = r
+        .headers
+        .iter()
+        .find(|(k, v)| k.eq_ignore_ascii_case("set-cookie") && v.starts_with("setu_session="))
+        .unwrap()
+        .1
+        .clone();
+    for flag in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/"] {
+        assert!(cookie.contains(flag), "{cookie}");
+    }
+    let first = c.cookies["setu_session"].clone();
+    c.login("owner1", &password_of("owner1")).await;
+    assert_ne!(
+        c.cookies["setu_session"], first,
+        "a new session id at every login"
+    );
+    assert_eq!(c.get("/api/v1/me").await.json()["username"], "owner1");
+    assert!(
+        actions(&app)
+            .await
+            .iter()
+            .filter(|a| *a == "auth.login")
+            .count()
+            == 2
+    );
+}
+
+#[tokio::test]
+async fn wrong_passwords_are_refused_audited_and_lock_the_account() {
+    let mut config = Config::default();
+    config.login.max_failures = 3;
+    let app = spawn_with(config).await;
+    company(&app, "Padma", &[("clerk1", "billing-clerk")]).await;
+    let mut c = Client::new(&app);
+    let r = c.login("nobody", "whatever-password").await;
+    assert_eq!(r.status, 401);
+    assert!(r.body.contains("Wrong username or password"));
+    for _ in 0..3 {
+        assert_eq!(c.login("clerk1", "wrong-password!").await.status, 401);
+    }
+    let locked = c.login("clerk1", &password_of("clerk1")).await;
+    assert_eq!(locked.status, 429, "locked even with the right password");
+    assert!(!c.cookies.contains_key("setu_session"));
+    let log = actions(&app).await;
+    assert_eq!(
+        log.iter().filter(|a| *a == "auth.login_failed").count(),
+        3,
+        "{log:?}"
+    );
+    assert!(
+        log.contains(&"auth.locked_out".to_owned())
+            && log.contains(&"auth.login_locked".to_owned()),
+        "{log:?}"
+    );
+}
+
+#[tokio::test]
+async fn state_changes_without_the_csrf_token_change_nothing() {
+    let app = spawn_app().await;
+    let padma = company(&app, "Padma", &[("owner1", "owner")]).await;
+    let mut c = Client::login_as(&app, "owner1").await;
+    let before = controller::store::branches::count(&app.store, &padma.tenant)
+        .await
+        .unwrap();
+    let r = c.post_form("/branches", &[("name", "Forged")]).await;
+    assert_eq!(r.status, 403);
+    assert_eq!(r.json()["code"], "csrf_failed");
+    let r = c
+        .post_form("/branches", &[("name", "Forged"), ("csrf", "0000")])
+        .await;
+    assert_eq!(r.status, 403);
+    let r = c
+        .request(
+            "POST",
+            "/api/v1/branches",
+            Some("application/json"),
+            br#"{"name":"Forged"}"#,
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    // A login form posted without its cookie's token is refused too.
+    let mut fresh = Client::new(&app);
+    let r = fresh
+        .post_form(
+            "/login",
+            &[
+                ("csrf", "x"),
+                ("username", "owner1"),
+                ("password", &password_of("owner1")),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    assert_eq!(
+        controller::store::branches::count(&app.store, &padma.tenant)
+            .await
+            .unwrap(),
+        before
+    );
+}
+
+#[tokio::test]
+async fn logout_ends_the_session_and_logout_everywhere_ends_all() {
+    let app = spawn_app().await;
+    company(&app, "Padma", &[("owner1", "owner")]).await;
+    let mut phone = Client::login_as(&app, "owner1").await;
+    let mut laptop = Client::login_as(&app, "owner1").await;
+    let stolen = phone.cookies.clone();
+    let csrf = phone.get("/").await.form_csrf();
+    assert_eq!(
+        phone.post_form("/logout", &[("csrf", &csrf)]).await.status,
+        303
+    );
+    let mut thief = Client::new(&app);
+    thief.cookies = stolen;
+    assert_eq!(
+        thief.get("/api/v1/me").await.status,
+        401,
+        "a logged-out cookie is dead"
+    );
+    assert_eq!(
+        laptop.get("/api/v1/me").await.status,
+        200,
+        "other sessions live on"
+    );
+
+    let mut tablet = Client::login_as(&app, "owner1").await;
+    let csrf = laptop.get("/").await.form_csrf();
+    laptop
+        .post_form("/logout-everywhere", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(tablet.get("/api/v1/me").await.status, 401);
+    assert_eq!(laptop.get("/api/v1/me").await.status, 401);
+}
+
+#[tokio::test]
+async fn idle_sessions_expire() {
+    let mut config = Config::default();
+    config.http.session_idle_minutes = 1;
+    let app = spawn_with(config).await;
+    company(&app, "Padma", &[("owner1", "owner")]).await;
+    let mut c = Client::login_as(&app, "owner1").await;
+    assert_eq!(c.get("/api/v1/me").await.status, 200);
+    sqlx::query("UPDATE sessions SET last_seen_at = last_seen_at - 120000")
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(c.get("/api/v1/me").await.status, 401);
+    let left = sqlx::query("SELECT COUNT(*) AS n FROM sessions")
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        sqlx::Row::get::<i64, _>(&left, "n"),
+        0,
+        "the expired session is deleted"
+    );
+}
+
+#[tokio::test]
+async fn passwords_are_stored_as_argon2id() {
+    let app = spawn_app().await;
+    company(&app, "Padma", &[("owner1", "owner")]).await;
+    let creds = controller::store::users::credentials(&app.store, "owner1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(creds
+        .password_hash
+        .starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+    assert!(!creds.password_hash.contains(&password_of("owner1")));
+    let _ = audit::verify(&app.store).await.unwrap().unwrap();
+}

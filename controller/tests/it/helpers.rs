@@ -1,0 +1,300 @@
+//! `spawn_app()` and a small HTTP client with a cookie jar.
+
+use controller::bootstrap;
+use controller::config::Config;
+use controller::store::{Store, Tenant};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub store: Store,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+/// A fresh database: a SQLite file in a temporary directory, or a new PostgreSQL database.
+async fn fresh_database_url() -> String {
+    let unique = controller::random::token()[..12].to_owned();
+    match std::env::var("SETU_TEST_POSTGRES_URL") {
+        Ok(admin_url) => {
+            sqlx::any::install_default_drivers();
+            let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin_url)
+                .await
+                .expect("connect to SETU_TEST_POSTGRES_URL");
+            let name = format!("setu_test_{unique}");
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut admin)
+                .await
+                .expect("create test database");
+            let base = admin_url
+                .rsplit_once('/')
+                .map_or(admin_url.as_str(), |(b, _)| b)
+                .to_owned();
+            format!("{base}/{name}")
+        }
+        Err(_) => {
+            let dir = std::env::temp_dir().join(format!("setu-controller-test-{unique}"));
+            std::fs::create_dir_all(&dir).unwrap();
+            format!("sqlite://{}?mode=rwc", dir.join("setu.db").display())
+        }
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_with(Config::default()).await
+}
+
+pub async fn spawn_with(mut config: Config) -> TestApp {
+    config.database.url = fresh_database_url().await;
+    let store = controller::open_store(&config).await.expect("open store");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(controller::run(config, store.clone(), listener, async {
+        let _ = stopped.await;
+    }));
+    TestApp {
+        addr,
+        store,
+        _stop: stop,
+    }
+}
+
+/// A company with seeded roles, one branch, and a user per given role (password = username + "-pw-123").
+pub struct Company {
+    pub tenant: Tenant,
+    pub branch: controller::store::branches::Branch,
+}
+
+pub async fn company(app: &TestApp, name: &str, staff: &[(&str, &str)]) -> Company {
+    let company = bootstrap::create_company(&app.store, name).await.unwrap();
+    let tenant = Tenant::company(company.id);
+    let branch = controller::store::branches::create(&app.store, &tenant, &format!("{name} HQ"))
+        .await
+        .unwrap();
+    for (username, role) in staff {
+        bootstrap::create_staff(
+            &app.store,
+            &tenant,
+            username,
+            username,
+            &password_of(username),
+            role,
+        )
+        .await
+        .unwrap();
+    }
+    Company { tenant, branch }
+}
+
+pub fn password_of(username: &str) -> String {
+    format!("{username}-pw-123")
+}
+
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    /// The `csrf` hidden field of the first form on the page.
+    pub fn form_csrf(&self) -> String {
+        let at = self
+            .body
+            .find("name=csrf value=\"")
+            .expect("page has a form with a csrf field")
+            + 17;
+        self.body[at..].split('"').next().unwrap().to_owned()
+    }
+}
+
+/// An HTTP/1.1 client that keeps cookies, like a browser would.
+pub struct Client {
+    addr: SocketAddr,
+    pub cookies: BTreeMap<String, String>,
+}
+
+impl Client {
+    pub fn new(app: &TestApp) -> Client {
+        Client {
+            addr: app.addr,
+            cookies: BTreeMap::new(),
+        }
+    }
+
+    pub async fn request(
+        &mut self,
+        method: &str,
+        path: &str,
+        content_type: Option<&str>,
+        body: &[u8],
+        extra: &[(&str, &str)],
+    ) -> Response {
+        let mut head = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nUser-Agent: setu-test\r\n");
+        if !self.cookies.is_empty() {
+            let jar: Vec<String> = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            head.push_str(&format!("Cookie: {}\r\n", jar.join("; ")));
+        }
+        if let Some(ct) = content_type {
+            head.push_str(&format!("Content-Type: {ct}\r\n"));
+        }
+        for (k, v) in extra {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+        let mut stream = tokio::net::TcpStream::connect(self.addr).await.unwrap();
+        stream.write_all(head.as_bytes()).await.unwrap();
+        stream.write_all(body).await.unwrap();
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).await.unwrap();
+        let split = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .unwrap_or(raw.len());
+        let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+        let body = raw.get(split + 4..).unwrap_or_default();
+        let mut lines = head.lines();
+        let status = lines
+            .next()
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+            .collect();
+        for (k, v) in &headers {
+            if k.eq_ignore_ascii_case("set-cookie") {
+                let pair = v.split(';').next().unwrap_or_default();
+                if let Some((name, value)) = pair.split_once('=') {
+                    if value.is_empty() || v.contains("Max-Age=0") {
+                        self.cookies.remove(name);
+                    } else {
+                        self.cookies.insert(name.to_owned(), value.to_owned());
+                    }
+                }
+            }
+        }
+        let body = decode_chunked(&headers, body);
+        Response {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Response {
+        self.request("GET", path, None, b"", &[]).await
+    }
+
+    pub async fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Response {
+        let body: Vec<String> = fields
+            .iter()
+            .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+            .collect();
+        self.request(
+            "POST",
+            path,
+            Some("application/x-www-form-urlencoded"),
+            body.join("&").as_bytes(),
+            &[],
+        )
+        .await
+    }
+
+    /// A JSON request carrying the session's CSRF token, as the UI's scripts would.
+    pub async fn json(&mut self, method: &str, path: &str, body: &str) -> Response {
+        let csrf = self.csrf().await;
+        self.request(
+            method,
+            path,
+            Some("application/json"),
+            body.as_bytes(),
+            &[("x-csrf-token", &csrf)],
+        )
+        .await
+    }
+
+    pub async fn csrf(&mut self) -> String {
+        let me = self.get("/api/v1/me").await;
+        if me.status != 200 {
+            return String::new();
+        }
+        me.json()["csrf_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Signs in through the login form; returns the final response.
+    pub async fn login(&mut self, username: &str, password: &str) -> Response {
+        let form = self.get("/login").await;
+        let csrf = form.form_csrf();
+        self.post_form(
+            "/login",
+            &[
+                ("csrf", &csrf),
+                ("username", username),
+                ("password", password),
+                ("next", "/"),
+            ],
+        )
+        .await
+    }
+
+    pub async fn login_as(app: &TestApp, username: &str) -> Client {
+        let mut c = Client::new(app);
+        let r = c.login(username, &password_of(username)).await;
+        assert_eq!(r.status, 303, "login of {username}: {}", r.body);
+        c
+    }
+}
+
+fn enc(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn decode_chunked(headers: &[(String, String)], body: &[u8]) -> String {
+    let chunked = headers
+        .iter()
+        .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
+    if !chunked {
+        return String::from_utf8_lossy(body).into_owned();
+    }
+    let mut out = Vec::new();
+    let mut rest = body;
+    while let Some(line_end) = rest.windows(2).position(|w| w == b"\r\n") {
+        let size = String::from_utf8_lossy(&rest[..line_end]);
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        let tail = &rest[line_end + 2..];
+        if n == 0 {
+            break;
+        }
+        out.extend_from_slice(&tail[..n.min(tail.len())]);
+        rest = tail.get(n + 2..).unwrap_or_default();
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

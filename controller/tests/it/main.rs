@@ -1,0 +1,10 @@
+//! The controller, started for real on port 0, against SQLite — or PostgreSQL when
+//! `SETU_TEST_POSTGRES_URL` is set (then every test gets a fresh database on that server).
+
+mod access;
+mod api;
+mod audit;
+mod auth;
+mod helpers;
+mod store;
+mod tenancy;

@@ -1,0 +1,36 @@
+//! Store behaviour that depends on the database engine itself.
+
+use crate::helpers::spawn_app;
+
+/// The pool replaces connections that died with a database restart. Needs the command that
+/// restarts the server: `.ci/run` sets `SETU_TEST_POSTGRES_RESTART` (e.g.
+/// `pg_ctlcluster 15 main restart`) along with `SETU_TEST_POSTGRES_URL`.
+#[tokio::test]
+async fn the_pool_recovers_after_the_database_restarts() {
+    let Ok(restart) = std::env::var("SETU_TEST_POSTGRES_RESTART") else {
+        println!("skipped: SETU_TEST_POSTGRES_RESTART is not set (see .ci/run)");
+        return;
+    };
+    let app = spawn_app().await;
+    assert!(app.store.ready().await);
+    let status = std::process::Command::new("sh")
+        .args(["-c", &restart])
+        .status()
+        .unwrap();
+    assert!(status.success(), "{restart}");
+    // The first acquire after the restart may still meet the server starting up.
+    let mut ready = false;
+    for _ in 0..50 {
+        if app.store.ready().await {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(ready, "store did not recover after the restart");
+    let n = controller::store::companies::list(&app.store)
+        .await
+        .unwrap()
+        .len();
+    assert_eq!(n, 0);
+}
