@@ -20,6 +20,7 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub log: LogConfig,
     pub login: LoginConfig,
+    pub mqtt: crate::broker::MqttConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -66,6 +67,7 @@ impl Default for Config {
             database: DatabaseConfig::default(),
             log: LogConfig::default(),
             login: LoginConfig::default(),
+            mqtt: crate::broker::MqttConfig::default(),
         }
     }
 }
@@ -116,6 +118,7 @@ impl std::fmt::Debug for Config {
             .field("database", &self.database)
             .field("log", &self.log)
             .field("login", &self.login)
+            .field("mqtt", &self.mqtt)
             .finish()
     }
 }

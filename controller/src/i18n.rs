@@ -70,6 +70,49 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("users.username", "Username", "ইউজারনেম"),
     ("users.name", "Name", "নাম"),
     ("users.role", "Role", "ভূমিকা"),
+    ("users.display_name", "Full name", "পুরো নাম"),
+    ("users.password", "Password", "পাসওয়ার্ড"),
+    ("users.branch", "Branch", "শাখা"),
+    ("users.all_branches", "All branches", "সব শাখা"),
+    ("users.create", "Add staff member", "কর্মী যোগ করুন"),
+    (
+        "users.bad_username",
+        "3–32 characters: a–z, 0–9, dot, dash, underscore.",
+        "৩–৩২ অক্ষর: a–z, ০–৯, ডট, ড্যাশ, আন্ডারস্কোর।",
+    ),
+    (
+        "users.unknown_role",
+        "Choose a role.",
+        "একটি ভূমিকা বেছে নিন।",
+    ),
+    (
+        "users.role_above_yours",
+        "You cannot give a role with more rights than yours.",
+        "নিজের চেয়ে বেশি অধিকারের ভূমিকা দেওয়া যায় না।",
+    ),
+    (
+        "users.unknown_branch",
+        "Choose a branch of this company.",
+        "এই প্রতিষ্ঠানের একটি শাখা বেছে নিন।",
+    ),
+    (
+        "users.choose_role",
+        "— choose a role —",
+        "— ভূমিকা বেছে নিন —",
+    ),
+    (
+        "users.password_hint",
+        "At least 10 characters.",
+        "কমপক্ষে ১০ অক্ষর।",
+    ),
+    ("branches.created_at", "Added", "যোগের সময়"),
+    ("role.owner", "Owner", "মালিক"),
+    ("role.manager", "Manager", "ম্যানেজার"),
+    ("role.billing-clerk", "Billing clerk", "বিলিং কর্মী"),
+    ("role.support", "Support", "সাপোর্ট"),
+    ("role.technician", "Technician", "টেকনিশিয়ান"),
+    ("role.collector", "Collector", "কালেক্টর"),
+    ("role.reseller", "Reseller", "রিসেলার"),
     ("audit.title", "Audit log", "অডিট লগ"),
     ("audit.when", "When", "কখন"),
     ("audit.action", "Action", "কাজ"),
@@ -102,6 +145,22 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
         "সর্বোচ্চ ২৫৬ অক্ষর।",
     ),
 ];
+
+/// The text for `key` when the catalogue has it (e.g. `role.<name>` for seeded roles only).
+pub fn lookup(lang: Lang, key: &str) -> Option<&'static str> {
+    CATALOGUE
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .map(|(_, en, bn)| match lang {
+            Lang::En => *en,
+            Lang::Bn => *bn,
+        })
+}
+
+/// A role's display name: translated for seeded roles, as named for a company's own roles.
+pub fn role_name(lang: Lang, role: &str) -> String {
+    lookup(lang, &format!("role.{role}")).map_or_else(|| role.to_owned(), str::to_owned)
+}
 
 /// The text for `key`; an unknown key shows itself, which the catalogue test catches.
 pub fn t(lang: Lang, key: &str) -> &'static str {

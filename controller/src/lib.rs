@@ -7,10 +7,12 @@
 //! - [`rbac`]: permissions and seeded roles; [`password`]: argon2id; [`i18n`]: Bangla/English,
 //!   lakh grouping, taka, Dhaka time; [`metrics`]: Prometheus text.
 //! - [`bootstrap`]: first admin, companies with their seeded roles, demo data.
+//! - [`broker`]: the embedded MQTT broker (own threads) and the controller's MQTT client.
 //!
 //! [`run`] serves until `shutdown` completes; `main.rs` only parses the command line.
 
 pub mod bootstrap;
+pub mod broker;
 pub mod config;
 pub mod http;
 pub mod i18n;
@@ -37,17 +39,22 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     Ok(store)
 }
 
-/// Serves the application on `listener` until `shutdown` completes, then drains requests.
+/// Starts the embedded MQTT broker (when configured), then serves the application on `listener`
+/// until `shutdown` completes, and drains requests.
 pub async fn run(
     config: Config,
     store: Store,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let mqtt = broker::start(&config.mqtt, store.clone())
+        .await
+        .map_err(std::io::Error::other)?;
     let state = http::AppState {
         store: store.clone(),
         config: Arc::new(config),
         metrics: Arc::default(),
+        mqtt,
     };
     let app = http::app(state).into_make_service_with_connect_info::<SocketAddr>();
     let result = axum::serve(listener, app)

@@ -16,20 +16,23 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Ready when the database answers and is fully migrated.
+/// Ready when the database answers and is fully migrated, and the MQTT link (if any) is up.
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    if state.store.ready().await {
-        (StatusCode::OK, "ready")
-    } else {
-        (
+    if !state.store.ready().await {
+        return (
             StatusCode::SERVICE_UNAVAILABLE,
             "database unreachable or not migrated",
-        )
+        );
     }
+    if state.mqtt.as_ref().is_some_and(|m| !m.is_connected()) {
+        return (StatusCode::SERVICE_UNAVAILABLE, "MQTT broker not connected");
+    }
+    (StatusCode::OK, "ready")
 }
 
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let pool = state.store.pool();
+    let mqtt_connected = state.mqtt.as_ref().is_some_and(|m| m.is_connected());
     let extra = [
         (
             "setu_db_pool_connections",
@@ -40,6 +43,11 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
             "setu_db_pool_idle",
             "Idle database connections.",
             pool.num_idle() as f64,
+        ),
+        (
+            "setu_mqtt_connected",
+            "1 while the controller's MQTT client is connected.",
+            f64::from(u8::from(mqtt_connected)),
         ),
     ];
     (

@@ -16,6 +16,7 @@ mod guard;
 pub mod health;
 pub mod pages;
 pub mod session;
+pub mod staff;
 
 use crate::config::Config;
 use crate::metrics::Metrics;
@@ -33,6 +34,8 @@ pub struct AppState {
     pub store: Store,
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
+    /// `None` when no broker is configured.
+    pub mqtt: Option<crate::broker::MqttLink>,
 }
 
 /// What a route requires.

@@ -14,6 +14,7 @@ pub mod audit;
 pub mod branches;
 pub mod companies;
 mod migrations;
+pub mod mqtt;
 pub mod sessions;
 pub mod users;
 

@@ -275,3 +275,16 @@ pub async fn list(store: &Store, tenant: &Tenant) -> Result<Vec<(User, String)>>
         })
         .collect()
 }
+
+/// Whether `user` is staff of the tenant's company (and of its branch, for branch-limited callers).
+pub async fn in_tenant(store: &Store, tenant: &Tenant, user: UserId) -> Result<bool> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n FROM memberships WHERE user_id = $1 AND company_id = $2 AND ($3 = -1 OR branch_id = $3)",
+    )
+    .bind(user.0)
+    .bind(tenant.company.0)
+    .bind(tenant.branch.map_or(-1, |b| b.0))
+    .fetch_one(store.pool())
+    .await?;
+    Ok(get_i64(&row, "n")? > 0)
+}

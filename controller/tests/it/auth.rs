@@ -1,7 +1,6 @@
 //! Signing in and out, cookies, CSRF, lockout, timeouts, and the audit trail of each.
 
-use crate::helpers::{company, password_of, spawn_app, spawn_with, Client};
-use controller::config::Config;
+use crate::helpers::{company, password_of, spawn_app, spawn_with, test_config, Client};
 use controller::store::audit;
 
 async fn actions(app: &crate::helpers::TestApp) -> Vec<String> {
@@ -50,7 +49,7 @@ async fn login_sets_a_hardened_cookie_and_a_new_session_each_time() {
 
 #[tokio::test]
 async fn wrong_passwords_are_refused_audited_and_lock_the_account() {
-    let mut config = Config::default();
+    let mut config = test_config();
     config.login.max_failures = 3;
     let app = spawn_with(config).await;
     company(&app, "Padma", &[("clerk1", "billing-clerk")]).await;
@@ -159,7 +158,7 @@ async fn logout_ends_the_session_and_logout_everywhere_ends_all() {
 
 #[tokio::test]
 async fn idle_sessions_expire() {
-    let mut config = Config::default();
+    let mut config = test_config();
     config.http.session_idle_minutes = 1;
     let app = spawn_with(config).await;
     company(&app, "Padma", &[("owner1", "owner")]).await;

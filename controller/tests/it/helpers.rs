@@ -41,8 +41,24 @@ async fn fresh_database_url() -> String {
     }
 }
 
+/// Defaults without the embedded broker (most tests do not need one; see `broker.rs`).
+pub fn test_config() -> Config {
+    let mut config = Config::default();
+    config.mqtt.embedded = false;
+    config
+}
+
 pub async fn spawn_app() -> TestApp {
-    spawn_with(Config::default()).await
+    spawn_with(test_config()).await
+}
+
+/// A port that was free a moment ago (rumqttd binds its own listener, so it cannot take port 0).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 pub async fn spawn_with(mut config: Config) -> TestApp {

@@ -3,6 +3,7 @@
 //! `?after=<id>&limit=<n>` (keyset, so pages stay fast at 100,000 rows).
 
 mod branches;
+mod users;
 
 use super::{Access, ApiError, Auth, Routes};
 use crate::rbac::Permission;
@@ -15,7 +16,8 @@ use serde::Serialize;
 pub fn routes(r: Routes) -> Routes {
     let r = r.add("GET", "/api/v1/me", Access::SignedIn, get(me));
     let r = r.add("GET", "/api/v1/openapi.json", Access::Public, get(openapi));
-    branches::routes(r)
+    let r = branches::routes(r);
+    users::routes(r)
 }
 
 /// A JSON body whose rejections use our error format.

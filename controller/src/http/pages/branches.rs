@@ -41,7 +41,11 @@ async fn render(
                 )
             })
             .collect();
-        format!("<table id=branches><tbody>{rows}</tbody></table>")
+        format!(
+            "<table id=branches><thead><tr><th>{}</th><th>{}</th></tr></thead><tbody>{rows}</tbody></table>",
+            t(lang, "branches.name"),
+            t(lang, "branches.created_at")
+        )
     };
     let form = if auth.can(Permission::BranchesManage) {
         let (invalid, message) = match error {

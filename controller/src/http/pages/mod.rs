@@ -3,6 +3,7 @@
 
 mod branches;
 mod shell;
+mod users;
 
 use super::session::{self, Origin};
 use super::{Access, AppState, Routes};
@@ -37,7 +38,13 @@ pub fn routes(r: Routes) -> Routes {
             "GET",
             "/users",
             Access::Needs(Permission::UsersView),
-            get(shell::users),
+            get(users::list),
+        )
+        .add(
+            "POST",
+            "/users",
+            Access::Needs(Permission::UsersManage),
+            post(users::create),
         )
         .add(
             "GET",
@@ -167,7 +174,7 @@ async fn login(
     let lang = lang(&headers);
     let expected = session::cookie(&headers, PRELOGIN_COOKIE).unwrap_or_default();
     if expected.is_empty()
-        || !super::guard::constant_time_eq(expected.as_bytes(), form.csrf.as_bytes())
+        || !crate::random::constant_time_eq(expected.as_bytes(), form.csrf.as_bytes())
     {
         return super::ApiError::Csrf.into_response();
     }

@@ -2,9 +2,9 @@
 
 use super::super::{ApiResult, AppState, Auth};
 use super::lang;
-use crate::i18n::{dhaka_time, group_lakh, t, Lang};
+use crate::i18n::{dhaka_time, group_lakh, role_name, t, Lang};
 use crate::rbac::Permission;
-use crate::store::{audit, branches, users};
+use crate::store::{audit, branches};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Html;
@@ -28,7 +28,7 @@ const STYLE: &str = "body{font:16px/1.5 system-ui,'Noto Sans Bengali',sans-serif
 main{max-width:60rem;margin:0 auto;padding:1rem}nav{background:#0b5d3b;padding:.5rem 1rem;display:flex;flex-wrap:wrap;gap:.25rem 1rem;align-items:center}\
 nav a,nav button{color:#fff;text-decoration:none;background:none;border:0;font:inherit;cursor:pointer;padding:.25rem 0}\
 nav form{margin:0}.spacer{flex:1}table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.5rem;border-bottom:1px solid #ddd}\
-.card{display:grid;gap:.5rem;max-width:24rem}input{font:inherit;padding:.5rem;border:1px solid #888;border-radius:4px}\
+.card{display:grid;gap:.5rem;max-width:24rem;margin-bottom:1.5rem}input,select{font:inherit;padding:.5rem;border:1px solid #888;border-radius:4px;min-height:2.5rem}nav span{color:#fff}.hint{color:#555;font-size:.9em}\
 button{font:inherit;padding:.5rem 1rem;background:#0b5d3b;color:#fff;border:0;border-radius:4px}\
 .error{color:#b00020}.notice{color:#0b5d3b}[aria-invalid=true]{border-color:#b00020}@media(max-width:40rem){th,td{padding:.35rem}}";
 
@@ -101,11 +101,11 @@ pub async fn dashboard(
         welcome = t(lang, "dashboard.welcome"),
         name = escape(&auth.display_name),
         role_label = t(lang, "dashboard.role"),
-        role = escape(auth.role.as_deref().unwrap_or(if auth.is_platform_admin {
-            "platform admin"
-        } else {
-            "-"
-        })),
+        role = escape(&match (&auth.role, auth.is_platform_admin) {
+            (Some(role), _) => role_name(lang, role),
+            (None, true) => "platform admin".to_owned(),
+            (None, false) => "-".to_owned(),
+        }),
         branches_label = t(lang, "dashboard.branches"),
         branches = group_lakh(branch_count.max(0) as u64, lang),
     );
@@ -115,39 +115,6 @@ pub async fn dashboard(
         path: "/",
     }
     .render(t(lang, "dashboard.title"), &body))
-}
-
-pub async fn users(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    auth: Auth,
-) -> ApiResult<Html<String>> {
-    let lang = lang(&headers);
-    let staff = users::list(&state.store, &auth.tenant()?).await?;
-    let rows: String = staff
-        .iter()
-        .map(|(u, role)| {
-            format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-                escape(&u.username),
-                escape(&u.display_name),
-                escape(role)
-            )
-        })
-        .collect();
-    let body = format!(
-        "<h1>{title}</h1><table><thead><tr><th>{u}</th><th>{n}</th><th>{r}</th></tr></thead><tbody>{rows}</tbody></table>",
-        title = t(lang, "users.title"),
-        u = t(lang, "users.username"),
-        n = t(lang, "users.name"),
-        r = t(lang, "users.role"),
-    );
-    Ok(Page {
-        lang,
-        auth: &auth,
-        path: "/users",
-    }
-    .render(t(lang, "users.title"), &body))
 }
 
 pub async fn audit(

@@ -1,0 +1,45 @@
+//! Credentials for the embedded MQTT broker.
+
+use super::{get_string, now_ms, Result, Store};
+
+/// Creates or replaces a login. `password` should be a random token (see module docs of the
+/// migration): only its SHA-256 is kept.
+pub async fn upsert(store: &Store, username: &str, password: &str, kind: &str) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO mqtt_credentials (username, password_sha256, kind, created_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (username) DO UPDATE SET password_sha256 = $2, kind = $3, revoked_at = NULL",
+    )
+    .bind(username)
+    .bind(crate::random::sha256_hex(password))
+    .bind(kind)
+    .bind(now_ms())
+    .execute(store.pool())
+    .await?;
+    Ok(())
+}
+
+/// Whether `username`/`password` is a live login.
+pub async fn check(store: &Store, username: &str, password: &str) -> Result<bool> {
+    let row = sqlx::query(
+        "SELECT password_sha256 FROM mqtt_credentials WHERE username = $1 AND revoked_at IS NULL",
+    )
+    .bind(username)
+    .fetch_optional(store.pool())
+    .await?;
+    let Some(row) = row else { return Ok(false) };
+    let stored = get_string(&row, "password_sha256")?;
+    let offered = crate::random::sha256_hex(password);
+    Ok(crate::random::constant_time_eq(
+        stored.as_bytes(),
+        offered.as_bytes(),
+    ))
+}
+
+pub async fn revoke(store: &Store, username: &str) -> Result<()> {
+    sqlx::query("UPDATE mqtt_credentials SET revoked_at = $1 WHERE username = $2")
+        .bind(now_ms())
+        .bind(username)
+        .execute(store.pool())
+        .await?;
+    Ok(())
+}
