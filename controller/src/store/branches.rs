@@ -33,16 +33,28 @@ fn branch_filter(tenant: &Tenant) -> i64 {
     tenant.branch.map_or(-1, |b| b.0)
 }
 
+/// A page of branches in id order after `after`. Bounds instead of an `OR` keep the query a
+/// plain range on the `(company_id, id)` index for every caller.
 pub async fn list(
     store: &Store,
     tenant: &Tenant,
     after: Option<BranchId>,
     limit: i64,
 ) -> Result<Vec<Branch>> {
-    let rows = sqlx::query(concat!("SELECT ", columns!(), " FROM branches WHERE company_id = $1 AND ($2 = -1 OR id = $2) AND id > $3 ORDER BY id LIMIT $4"))
+    let mut lower = after.map_or(0, |a| a.0);
+    let mut upper = i64::MAX;
+    if let Some(only) = tenant.branch {
+        lower = lower.max(only.0 - 1);
+        upper = only.0;
+    }
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM branches WHERE company_id = $1 AND id > $2 AND id <= $3 ORDER BY id LIMIT $4"
+    ))
     .bind(tenant.company.0)
-    .bind(branch_filter(tenant))
-    .bind(after.map_or(0, |a| a.0))
+    .bind(lower)
+    .bind(upper)
     .bind(limit)
     .fetch_all(store.pool())
     .await?;

@@ -24,6 +24,7 @@ macro_rules! migration {
 pub const MIGRATIONS: &[Migration] = &[
     migration!(1, "0001_foundation"),
     migration!(2, "0002_mqtt_credentials"),
+    migration!(3, "0003_branch_listing_index"),
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS setu_migrations (

@@ -95,3 +95,40 @@ async fn the_same_branch_name_may_exist_in_two_companies() {
         409
     );
 }
+
+#[tokio::test]
+async fn a_branch_limited_user_sees_only_their_branch() {
+    let app = spawn_app().await;
+    let a = company(&app, "Alpha Net", &[]).await;
+    let second = branches::create(&app.store, &a.tenant, "Second")
+        .await
+        .unwrap();
+    let limited = controller::store::Tenant {
+        company: a.tenant.company,
+        branch: Some(second.id),
+    };
+    let seen: Vec<_> = branches::list(&app.store, &limited, None, 50)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|b| b.id)
+        .collect();
+    assert_eq!(seen, vec![second.id]);
+    assert!(branches::list(&app.store, &limited, Some(second.id), 50)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(
+        branches::get(&app.store, &limited, a.branch.id)
+            .await
+            .is_err(),
+        "the sibling branch is invisible"
+    );
+    let all: Vec<_> = branches::list(&app.store, &a.tenant, None, 50)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|b| b.id)
+        .collect();
+    assert_eq!(all, vec![a.branch.id, second.id]);
+}
