@@ -120,6 +120,12 @@ async fn the_ui_speaks_bangla_after_the_switch_and_validates_inline() {
         "{}",
         r.body
     );
+    // A name the company already uses is refused next to the field.
+    let r = c
+        .post_form("/branches", &[("csrf", &csrf), ("name", "Padma HQ")])
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("এই নাম আগেই ব্যবহৃত হয়েছে"), "{}", r.body);
     // An open redirect is not possible through the switch.
     assert_eq!(
         c.get("/lang/en?next=//evil.example")

@@ -86,8 +86,8 @@ pub struct BranchBody {
     name: String,
 }
 
-fn valid_name(body: &BranchBody) -> ApiResult<String> {
-    required_text("name", &body.name, 100).map_err(|e: FieldError| ApiError::Validation(vec![e]))
+fn valid_name(name: &str) -> ApiResult<String> {
+    required_text("name", name, 100).map_err(|e: FieldError| ApiError::Validation(vec![e]))
 }
 
 async fn create(
@@ -96,12 +96,24 @@ async fn create(
     origin: Origin,
     ApiJson(body): ApiJson<BranchBody>,
 ) -> ApiResult<(StatusCode, Json<branches::Branch>)> {
-    let name = valid_name(&body)?;
+    let branch = create_branch(&state, &auth, &origin, &body.name).await?;
+    Ok((StatusCode::CREATED, Json(branch)))
+}
+
+/// Validates the name, creates the branch in the caller's company and audits it; shared with
+/// the branches page. A duplicate name is `ApiError::Conflict`.
+pub(crate) async fn create_branch(
+    state: &AppState,
+    auth: &Auth,
+    origin: &Origin,
+    name: &str,
+) -> ApiResult<branches::Branch> {
+    let name = valid_name(name)?;
     let branch = branches::create(&state.store, &auth.tenant()?, &name).await?;
     audit_change(
-        &state,
-        &auth,
-        &origin,
+        state,
+        auth,
+        origin,
         Change::new(
             "branch.create",
             "branch",
@@ -111,7 +123,7 @@ async fn create(
         ),
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(branch)))
+    Ok(branch)
 }
 
 async fn show(
@@ -131,7 +143,7 @@ async fn rename(
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<BranchBody>,
 ) -> ApiResult<Json<branches::Branch>> {
-    let name = valid_name(&body)?;
+    let name = valid_name(&body.name)?;
     let tenant = auth.tenant()?;
     let before = branches::get(&state.store, &tenant, BranchId(id)).await?;
     let after = branches::rename(&state.store, &tenant, BranchId(id), &name).await?;

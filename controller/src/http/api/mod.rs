@@ -2,7 +2,7 @@
 //! (`error.rs`); bodies with unknown fields or wrong types are refused; lists are paginated with
 //! `?after=<id>&limit=<n>` (keyset, so pages stay fast at 100,000 rows).
 
-mod branches;
+pub(crate) mod branches;
 mod users;
 
 use super::{Access, ApiError, Auth, Routes};

@@ -2,7 +2,7 @@
 
 use super::super::error::FieldError;
 use super::super::session::Origin;
-use super::super::{audit_change, required_text, ApiResult, AppState, Auth, Change};
+use super::super::{ApiError, ApiResult, AppState, Auth};
 use super::{escape, lang, Page};
 use crate::i18n::{dhaka_time, t, Lang};
 use crate::rbac::Permission;
@@ -89,43 +89,18 @@ pub async fn create(
     Form(form): Form<NewBranch>,
 ) -> ApiResult<Response> {
     let lang = lang(&headers);
-    let name = match required_text("name", &form.name, 100) {
-        Ok(name) => name,
-        Err(error) => return invalid(&state, lang, &auth, &form.name, error).await,
+    let error = match super::super::api::branches::create_branch(&state, &auth, &origin, &form.name)
+        .await
+    {
+        Ok(_) => return Ok(Redirect::to("/branches").into_response()),
+        Err(ApiError::Validation(mut errors)) if !errors.is_empty() => errors.swap_remove(0),
+        Err(ApiError::Conflict) => FieldError {
+            field: "name",
+            code: "field.taken",
+        },
+        Err(e) => return Err(e),
     };
-    let tenant = auth.tenant()?;
-    match branches::create(&state.store, &tenant, &name).await {
-        Ok(branch) => {
-            audit_change(
-                &state,
-                &auth,
-                &origin,
-                Change::new(
-                    "branch.create",
-                    "branch",
-                    branch.id,
-                    serde_json::Value::Null,
-                    &branch,
-                ),
-            )
-            .await?;
-            Ok(Redirect::to("/branches").into_response())
-        }
-        Err(crate::store::StoreError::Conflict) => {
-            invalid(
-                &state,
-                lang,
-                &auth,
-                &form.name,
-                FieldError {
-                    field: "name",
-                    code: "field.taken",
-                },
-            )
-            .await
-        }
-        Err(e) => Err(e.into()),
-    }
+    invalid(&state, lang, &auth, &form.name, error).await
 }
 
 /// The form again, with the error next to the field (422).
