@@ -91,6 +91,7 @@ async fn seed(store: &Store) -> anyhow::Result<(Tenant, String)> {
         owner.id,
         Some(tenant.company),
         &controller::random::token(),
+        false,
     )
     .await?;
     Ok((tenant, token))

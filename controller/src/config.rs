@@ -57,6 +57,8 @@ pub struct LoginConfig {
     /// Failed logins in a row before the account is locked.
     pub max_failures: i64,
     pub lockout_minutes: i64,
+    /// Failed logins from one address, within `lockout_minutes`, before it must wait.
+    pub max_failures_per_ip: i64,
 }
 
 impl Default for Config {
@@ -98,6 +100,7 @@ impl Default for LoginConfig {
         LoginConfig {
             max_failures: 5,
             lockout_minutes: 15,
+            max_failures_per_ip: 30,
         }
     }
 }

@@ -139,6 +139,93 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
         "At least 10 characters.",
         "কমপক্ষে ১০ অক্ষর।",
     ),
+    ("nav.roles", "Roles", "ভূমিকা"),
+    ("nav.settings", "Settings", "সেটিংস"),
+    ("nav.companies", "Companies", "প্রতিষ্ঠান"),
+    ("nav.tokens", "API tokens", "API টোকেন"),
+    ("dashboard.company", "Company", "প্রতিষ্ঠান"),
+    ("login.code_title", "Verification code", "যাচাই কোড"),
+    ("login.code_hint", "Enter the 6-digit code from your authenticator app.", "আপনার অথেনটিকেটর অ্যাপের ৬ অঙ্কের কোডটি লিখুন।"),
+    ("login.code", "Code", "কোড"),
+    ("login.bad_code", "That code is wrong or was already used.", "কোডটি ভুল অথবা আগেই ব্যবহার হয়েছে।"),
+    ("login.throttled", "Too many failed attempts from this network. Try again later.", "এই নেটওয়ার্ক থেকে অনেকবার ভুল চেষ্টা হয়েছে। পরে আবার চেষ্টা করুন।"),
+    ("login.expired", "Sign in again: the code step timed out.", "আবার সাইন ইন করুন: কোড দেওয়ার সময় শেষ হয়ে গেছে।"),
+    ("account.title", "Your account", "আপনার অ্যাকাউন্ট"),
+    ("account.second_factor", "Two-step sign-in", "দুই ধাপে সাইন ইন"),
+    ("account.second_factor_on", "On: a code from your authenticator app is asked for after the password.", "চালু: পাসওয়ার্ডের পরে অথেনটিকেটর অ্যাপের কোড চাওয়া হয়।"),
+    ("account.second_factor_off", "Off: only the password protects this account.", "বন্ধ: শুধু পাসওয়ার্ড এই অ্যাকাউন্ট রক্ষা করছে।"),
+    ("account.enable", "Set up two-step sign-in", "দুই ধাপে সাইন ইন চালু করুন"),
+    ("account.disable", "Turn off two-step sign-in", "দুই ধাপে সাইন ইন বন্ধ করুন"),
+    ("account.setup_hint", "Add this key to an authenticator app (Google Authenticator, Microsoft Authenticator, Aegis), then enter the code it shows.", "এই কী-টি একটি অথেনটিকেটর অ্যাপে যোগ করুন (Google Authenticator, Microsoft Authenticator, Aegis), তারপর অ্যাপে দেখানো কোডটি লিখুন।"),
+    ("account.open_app", "Open in authenticator app", "অথেনটিকেটর অ্যাপে খুলুন"),
+    ("account.confirm", "Confirm", "নিশ্চিত করুন"),
+    ("account.companies", "Your companies", "আপনার প্রতিষ্ঠানসমূহ"),
+    ("account.current", "current", "বর্তমান"),
+    ("account.switch", "Work here", "এখানে কাজ করুন"),
+    ("account.sessions", "Sessions", "সেশন"),
+    ("account.logout_everywhere", "Sign out on every device", "সব ডিভাইস থেকে সাইন আউট"),
+    ("tokens.title", "API tokens", "API টোকেন"),
+    ("tokens.hint", "Tokens let scripts use the JSON API as you, limited to the permissions you tick. Send one as: Authorization: Bearer <token>.", "টোকেন দিয়ে স্ক্রিপ্ট আপনার হয়ে JSON API ব্যবহার করতে পারে, শুধু যে অনুমতিগুলো টিক দেবেন সেগুলো নিয়ে। পাঠান: Authorization: Bearer <token>।"),
+    ("tokens.name", "Token name", "টোকেনের নাম"),
+    ("tokens.permissions", "Permissions", "অনুমতি"),
+    ("tokens.expires", "Expires", "মেয়াদ শেষ"),
+    ("tokens.days", "days", "দিন"),
+    ("tokens.last_used", "Last used", "শেষ ব্যবহার"),
+    ("tokens.never", "never", "কখনো না"),
+    ("tokens.state", "State", "অবস্থা"),
+    ("tokens.live", "active", "সক্রিয়"),
+    ("tokens.expired", "expired", "মেয়াদোত্তীর্ণ"),
+    ("tokens.revoked", "revoked", "বাতিল"),
+    ("tokens.revoke", "Revoke", "বাতিল করুন"),
+    ("tokens.create", "Create token", "টোকেন তৈরি করুন"),
+    ("tokens.shown_once", "Copy this token now: it will not be shown again.", "টোকেনটি এখনই কপি করুন: এটি আর দেখানো হবে না।"),
+    ("tokens.bad_days", "Choose a lifetime.", "মেয়াদ বেছে নিন।"),
+    ("tokens.no_permissions", "Tick at least one permission.", "অন্তত একটি অনুমতি টিক দিন।"),
+    ("companies.title", "Companies", "প্রতিষ্ঠানসমূহ"),
+    ("companies.name", "Company name", "প্রতিষ্ঠানের নাম"),
+    ("companies.create", "Add company", "প্রতিষ্ঠান যোগ করুন"),
+    ("roles.title", "Roles and permissions", "ভূমিকা ও অনুমতি"),
+    ("roles.name", "Role name", "ভূমিকার নাম"),
+    ("roles.permissions", "Permissions", "অনুমতি"),
+    ("roles.save", "Save", "সংরক্ষণ করুন"),
+    ("roles.delete", "Delete role", "ভূমিকা মুছুন"),
+    ("roles.create", "Add role", "ভূমিকা যোগ করুন"),
+    ("roles.owner_fixed", "The owner role always has every permission.", "মালিকের ভূমিকায় সব সময় সব অনুমতি থাকে।"),
+    ("roles.in_use", "Staff still have this role; give them another first.", "কর্মীদের এখনো এই ভূমিকা আছে; আগে তাদের অন্য ভূমিকা দিন।"),
+    ("roles.unknown_permission", "Unknown permission.", "অজানা অনুমতি।"),
+    ("roles.above_yours", "You cannot grant a permission you do not have.", "নিজের নেই এমন অনুমতি দেওয়া যায় না।"),
+    ("settings.title", "Company settings", "প্রতিষ্ঠানের সেটিংস"),
+    ("settings.legal_name", "Legal name", "আইনি নাম"),
+    ("settings.phone", "Phone", "ফোন"),
+    ("settings.address", "Address", "ঠিকানা"),
+    ("settings.licence_no", "BTRC licence number", "বিটিআরসি লাইসেন্স নম্বর"),
+    ("settings.save", "Save settings", "সেটিংস সংরক্ষণ করুন"),
+    ("settings.bad_phone", "Enter a Bangladeshi number, e.g. 01712-345678.", "বাংলাদেশি নম্বর লিখুন, যেমন ০১৭১২-৩৪৫৬৭৮।"),
+    ("audit.actor", "Who", "কে"),
+    ("audit.anyone", "Anyone", "যে কেউ"),
+    ("audit.entity_id", "Entity id", "বিষয়ের আইডি"),
+    ("audit.from", "From", "থেকে"),
+    ("audit.until", "Until", "পর্যন্ত"),
+    ("audit.filter", "Filter", "ছাঁকুন"),
+    ("audit.export", "Export CSV", "CSV এক্সপোর্ট"),
+    ("audit.older", "Older entries", "আগের এন্ট্রি"),
+    ("audit.bad_date", "Use a date like 2026-11-25.", "২০২৬-১১-২৫ এর মতো তারিখ দিন।"),
+    ("audit.bad_actor", "Choose a staff member.", "একজন কর্মী বেছে নিন।"),
+    ("perm.dashboard.view", "See the dashboard", "ড্যাশবোর্ড দেখা"),
+    ("perm.branches.view", "See branches", "শাখা দেখা"),
+    ("perm.branches.manage", "Manage branches", "শাখা পরিচালনা"),
+    ("perm.users.view", "See staff", "কর্মী দেখা"),
+    ("perm.users.manage", "Manage staff", "কর্মী পরিচালনা"),
+    ("perm.roles.manage", "Manage roles", "ভূমিকা পরিচালনা"),
+    ("perm.audit.view", "See the audit log", "অডিট লগ দেখা"),
+    ("perm.settings.manage", "Change company settings", "প্রতিষ্ঠানের সেটিংস পরিবর্তন"),
+    ("perm.subscribers.view", "See subscribers", "গ্রাহক দেখা"),
+    ("perm.subscribers.manage", "Manage subscribers", "গ্রাহক পরিচালনা"),
+    ("perm.billing.run", "Run billing", "বিলিং চালানো"),
+    ("perm.payments.collect", "Collect payments", "পেমেন্ট সংগ্রহ"),
+    ("perm.routers.view", "See routers", "রাউটার দেখা"),
+    ("perm.routers.manage", "Manage routers", "রাউটার পরিচালনা"),
+    ("perm.companies.manage", "Manage companies", "প্রতিষ্ঠান পরিচালনা"),
     (
         "password.too_long",
         "At most 256 characters.",
@@ -234,6 +321,29 @@ pub fn dhaka_time(utc_ms: i64) -> String {
     )
 }
 
+/// The start of a Dhaka calendar day (`YYYY-MM-DD`) in UTC milliseconds; `None` when the text
+/// is not a real date.
+pub fn dhaka_day_start(date: &str) -> Option<i64> {
+    let mut parts = date.trim().splitn(3, '-');
+    let y: i64 = parts.next()?.parse().ok()?;
+    let m: u32 = parts.next()?.parse().ok()?;
+    let d: u32 = parts.next()?.parse().ok()?;
+    let days = days_from_civil(y, m, d);
+    // Round-tripping rejects 2026-02-30 and friends.
+    (civil_from_days(days) == (y, m, d)).then_some(days * 86_400_000 - DHAKA_OFFSET_MS)
+}
+
+/// A proleptic Gregorian date to days since 1970-01-01 (the inverse of `civil_from_days`).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
@@ -264,6 +374,57 @@ mod tests {
         }
     }
 
+    /// Every key the code names literally (`t(lang, "…")`, field error codes) and every
+    /// permission's label is in the catalogue.
+    #[test]
+    fn every_key_used_in_the_code_exists() {
+        fn walk(dir: &std::path::Path, out: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    out.push(std::fs::read_to_string(path).unwrap());
+                }
+            }
+        }
+        let mut sources = Vec::new();
+        walk(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http"),
+            &mut sources,
+        );
+        let mut used = Vec::new();
+        for source in &sources {
+            for pattern in ["t(lang, \"", "code: \"", "ApiError::field(\""] {
+                for (at, _) in source.match_indices(pattern) {
+                    let rest = &source[at + pattern.len()..];
+                    let rest = if pattern.starts_with("ApiError") {
+                        // The second argument is the code.
+                        rest.split_once("\", \"").map_or("", |(_, code)| code)
+                    } else {
+                        rest
+                    };
+                    let key = rest.split('"').next().unwrap_or_default();
+                    if !key.is_empty() && !key.contains('{') {
+                        used.push(key.to_owned());
+                    }
+                }
+            }
+        }
+        assert!(used.len() > 100, "found {} keys", used.len());
+        used.extend(
+            crate::rbac::Permission::ALL
+                .iter()
+                .map(|p| format!("perm.{}", p.name())),
+        );
+        for key in used {
+            assert!(
+                lookup(Lang::En, &key).is_some(),
+                "{key} is not in the catalogue"
+            );
+        }
+    }
+
     #[test]
     fn lakh_and_crore_grouping() {
         assert_eq!(group_lakh(0, Lang::En), "0");
@@ -283,5 +444,19 @@ mod tests {
         // 2026-11-25 18:30 UTC is 00:30 the next day in Dhaka.
         assert_eq!(dhaka_time(1_795_631_400_000), "2026-11-26 00:30");
         assert_eq!(dhaka_time(0), "1970-01-01 06:00");
+    }
+
+    #[test]
+    fn dhaka_days_start_at_six_the_evening_before_in_utc() {
+        let start = dhaka_day_start("2026-11-26").unwrap();
+        assert_eq!(dhaka_time(start), "2026-11-26 00:00");
+        assert_eq!(start, 1_795_629_600_000);
+        assert_eq!(
+            dhaka_day_start("2024-02-29").map(dhaka_time).as_deref(),
+            Some("2024-02-29 00:00")
+        );
+        assert_eq!(dhaka_day_start("2026-02-29"), None);
+        assert_eq!(dhaka_day_start("2026-13-01"), None);
+        assert_eq!(dhaka_day_start("yesterday"), None);
     }
 }

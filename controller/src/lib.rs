@@ -4,7 +4,7 @@
 //! - [`config`]: layered configuration; [`store`]: the only module that knows SQL (SQLite or
 //!   PostgreSQL through one set of queries), tenant-scoped.
 //! - [`http`]: routes (each with its declared permission), sessions, CSRF, pages, JSON API.
-//! - [`rbac`]: permissions and seeded roles; [`password`]: argon2id; [`i18n`]: Bangla/English,
+//! - [`rbac`]: permissions and seeded roles; [`password`]: argon2id; [`totp`]: the second factor; [`i18n`]: Bangla/English,
 //!   lakh grouping, taka, Dhaka time; [`metrics`]: Prometheus text.
 //! - [`bootstrap`]: first admin, companies with their seeded roles, demo data.
 //! - [`broker`]: the embedded MQTT broker (own threads) and the controller's MQTT client.
@@ -21,6 +21,7 @@ pub mod password;
 pub mod random;
 pub mod rbac;
 pub mod store;
+pub mod totp;
 
 use config::Config;
 use std::future::Future;
@@ -56,10 +57,25 @@ pub async fn run(
         metrics: Arc::default(),
         mqtt,
     };
+    let housekeeping = tokio::spawn(housekeeping(store.clone()));
     let app = http::app(state).into_make_service_with_connect_info::<SocketAddr>();
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
+    housekeeping.abort();
     store.close().await;
     result
+}
+
+/// Hourly clean-up of rows nobody needs any more.
+async fn housekeeping(store: Store) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        match store::idempotency::purge_expired(&store).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(removed = n, "expired idempotency keys removed"),
+            Err(e) => tracing::warn!(error = %e, "idempotency clean-up failed"),
+        }
+    }
 }

@@ -34,11 +34,20 @@ pub enum ApiError {
     TooLarge,
     #[error("too many failed logins; try again later")]
     Locked,
+    #[error("this Idempotency-Key was used for a different request")]
+    IdempotencyKeyReused,
+    #[error("a request with this Idempotency-Key is still being processed; retry shortly")]
+    IdempotencyInProgress,
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
 
 impl ApiError {
+    /// A validation failure of one field.
+    pub fn field(field: &'static str, code: &'static str) -> ApiError {
+        ApiError::Validation(vec![FieldError { field, code }])
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
@@ -49,6 +58,8 @@ impl ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Locked => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::IdempotencyInProgress => StatusCode::CONFLICT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -65,6 +76,8 @@ impl ApiError {
             ApiError::BadRequest(_) => "bad_request",
             ApiError::TooLarge => "payload_too_large",
             ApiError::Locked => "locked",
+            ApiError::IdempotencyKeyReused => "idempotency_key_reused",
+            ApiError::IdempotencyInProgress => "idempotency_in_progress",
             ApiError::Internal(_) => "internal",
         }
     }

@@ -1,6 +1,7 @@
-//! The per-route access check: authentication, permission, CSRF.
+//! The per-route access check: authentication, permission, CSRF; then idempotency keys on the
+//! JSON API's POSTs.
 
-use super::{Access, ApiError, Auth};
+use super::{Access, ApiError, AppState, Auth};
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{header, Method};
@@ -31,14 +32,26 @@ pub async fn check(access: Access, req: Request, next: Next) -> Response {
             };
         }
     }
-    let req = if is_state_changing(req.method()) {
-        match csrf_checked(req, &auth.csrf_token).await {
+    let Some(state) = req.extensions().get::<AppState>().cloned() else {
+        return ApiError::Internal(anyhow::anyhow!("session layer missing")).into_response();
+    };
+    let body_limit = state.config.http.max_body_bytes;
+    // Token requests carry no ambient credential a third-party page could ride on.
+    let req = if is_state_changing(req.method()) && !auth.via_token {
+        match csrf_checked(req, &auth.csrf_token, body_limit).await {
             Ok(req) => req,
             Err(e) => return e.into_response(),
         }
     } else {
         req
     };
+    if is_api && req.method() == Method::POST {
+        if let Some(key) = req.headers().get(super::idempotency::HEADER).cloned() {
+            return super::idempotency::run(&state, &auth, &key, body_limit, req, next)
+                .await
+                .unwrap_or_else(IntoResponse::into_response);
+        }
+    }
     next.run(req).await
 }
 
@@ -47,7 +60,7 @@ fn is_state_changing(method: &Method) -> bool {
 }
 
 /// The token comes in the `x-csrf-token` header (scripts, JSON) or the `csrf` form field.
-async fn csrf_checked(req: Request, expected: &str) -> Result<Request, ApiError> {
+async fn csrf_checked(req: Request, expected: &str, limit: usize) -> Result<Request, ApiError> {
     if let Some(token) = req.headers().get("x-csrf-token") {
         return if crate::random::constant_time_eq(token.as_bytes(), expected.as_bytes()) {
             Ok(req)
@@ -63,8 +76,7 @@ async fn csrf_checked(req: Request, expected: &str) -> Result<Request, ApiError>
         return Err(ApiError::Csrf);
     }
     let (parts, body) = req.into_parts();
-    // The body limit layer already bounds this.
-    let bytes = axum::body::to_bytes(body, usize::MAX)
+    let bytes = axum::body::to_bytes(body, limit)
         .await
         .map_err(|_| ApiError::TooLarge)?;
     let token = form_field(&bytes, "csrf").unwrap_or_default();
@@ -76,6 +88,14 @@ async fn csrf_checked(req: Request, expected: &str) -> Result<Request, ApiError>
 
 pub fn form_field(body: &[u8], name: &str) -> Option<String> {
     url_pairs(body).find(|(k, _)| k == name).map(|(_, v)| v)
+}
+
+/// Every value of a repeated field (checkboxes), which `Form` cannot collect.
+pub fn form_values(body: &[u8], name: &str) -> Vec<String> {
+    url_pairs(body)
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v)
+        .collect()
 }
 
 fn url_pairs(body: &[u8]) -> impl Iterator<Item = (String, String)> + '_ {
@@ -136,5 +156,6 @@ mod tests {
         assert_eq!(form_field(body, "empty").as_deref(), Some(""));
         assert_eq!(form_field(body, "missing"), None);
         assert_eq!(form_field(b"a=%zz%4", "a").as_deref(), Some("%zz%4"));
+        assert_eq!(form_values(b"p=a&q=1&p=b", "p"), ["a", "b"]);
     }
 }

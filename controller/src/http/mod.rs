@@ -14,6 +14,7 @@ pub mod api;
 pub mod error;
 mod guard;
 pub mod health;
+mod idempotency;
 pub mod pages;
 pub mod session;
 pub mod staff;
@@ -28,6 +29,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 pub use error::{ApiError, ApiResult};
+pub use guard::{form_field, form_values, urlencode};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -60,8 +62,11 @@ pub struct Auth {
     pub tenant: Option<Tenant>,
     pub role: Option<String>,
     pub permissions: HashSet<Permission>,
+    /// Empty for API tokens, which need none (no ambient credential to forge requests with).
     pub csrf_token: String,
     pub session_hash: String,
+    /// Signed in with an API token rather than the session cookie.
+    pub via_token: bool,
 }
 
 impl Auth {

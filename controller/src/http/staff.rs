@@ -161,3 +161,33 @@ pub async fn reset_password(
     .await?;
     Ok(())
 }
+
+/// An administrator removes the second factor of staff who lost their phone; they sign in with
+/// the password alone until they set up a new one. Their sessions end.
+pub async fn reset_second_factor(
+    state: &AppState,
+    auth: &Auth,
+    origin: &Origin,
+    user: UserId,
+) -> ApiResult<()> {
+    let tenant = auth.tenant()?;
+    if !users::in_tenant(&state.store, &tenant, user).await? {
+        return Err(ApiError::NotFound);
+    }
+    users::clear_second_factor(&state.store, user).await?;
+    let ended = store::sessions::delete_all_for_user(&state.store, user).await?;
+    audit_change(
+        state,
+        auth,
+        origin,
+        Change::new(
+            "user.second_factor_reset",
+            "user",
+            user,
+            serde_json::Value::Null,
+            serde_json::json!({ "sessions_ended": ended }),
+        ),
+    )
+    .await?;
+    Ok(())
+}

@@ -64,13 +64,15 @@ fn hash(prev: &str, at: i64, e: &NewEntry, before: &str, after: &str) -> String 
         .collect()
 }
 
-/// Serialises appends within this process so the chain cannot fork. (Several replicas writing
-/// the audit log at once need a database lock here; see ARCHITECTURE.md.)
-static APPEND: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
+/// Appends one entry to the chain. The first statement updates the single `audit_chain_lock`
+/// row, which makes every appender, in this process or another replica, wait for the one
+/// before it to commit (a row lock on PostgreSQL, the write lock on SQLite); so each entry links
+/// to the true last one. The unique index on `prev_hash` refuses a fork regardless.
 pub async fn append(store: &Store, entry: NewEntry) -> Result<i64> {
-    let _guard = APPEND.lock().await;
     let mut tx = store.pool().begin().await?;
+    sqlx::query("UPDATE audit_chain_lock SET appends = appends + 1 WHERE id = 1")
+        .execute(&mut *tx)
+        .await?;
     let prev = sqlx::query("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1")
         .fetch_optional(&mut *tx)
         .await?;
@@ -132,22 +134,59 @@ fn from_row(row: &AnyRow) -> Result<(Entry, String)> {
     ))
 }
 
-/// The tenant's entries, newest first, optionally filtered by action prefix.
+/// Which entries to show; empty fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    /// `auth.` matches every sign-in event. `%` and `_` are taken literally.
+    pub action_prefix: String,
+    pub entity: String,
+    pub entity_id: String,
+    pub actor: Option<UserId>,
+    /// UTC milliseconds, inclusive.
+    pub from: Option<i64>,
+    /// UTC milliseconds, exclusive.
+    pub until: Option<i64>,
+}
+
+/// The tenant's entries matching `filter`, newest first, `limit` of them below `before_id`.
 pub async fn list(
     store: &Store,
     tenant: &Tenant,
-    action_prefix: &str,
+    filter: &Filter,
     before_id: Option<i64>,
     limit: i64,
 ) -> Result<Vec<Entry>> {
-    let rows = sqlx::query(concat!("SELECT ", columns!(), " FROM audit_log WHERE company_id = $1 AND action LIKE $2 AND id < $3 ORDER BY id DESC LIMIT $4"))
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM audit_log WHERE company_id = $1 AND id < $2 AND action LIKE $3 ESCAPE '!'
+         AND ($4 = '' OR entity = $4) AND ($5 = '' OR entity_id = $5) AND ($6 = -1 OR actor_user_id = $6)
+         AND at >= $7 AND at < $8 ORDER BY id DESC LIMIT $9"
+    ))
     .bind(tenant.company.0)
-    .bind(format!("{}%", action_prefix.replace(['%', '_'], "")))
     .bind(before_id.unwrap_or(i64::MAX))
+    .bind(format!("{}%", like_literal(&filter.action_prefix)))
+    .bind(&filter.entity)
+    .bind(&filter.entity_id)
+    .bind(filter.actor.map_or(-1, |a| a.0))
+    .bind(filter.from.unwrap_or(i64::MIN))
+    .bind(filter.until.unwrap_or(i64::MAX))
     .bind(limit)
     .fetch_all(store.pool())
     .await?;
     rows.iter().map(|r| from_row(r).map(|(e, _)| e)).collect()
+}
+
+/// `text` for a `LIKE … ESCAPE '!'` pattern that matches it literally.
+fn like_literal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '!') {
+            out.push('!');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Where the chain is broken.
@@ -202,6 +241,12 @@ pub async fn verify(store: &Store) -> Result<std::result::Result<u64, BrokenChai
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn like_patterns_match_literally() {
+        assert_eq!(like_literal("auth."), "auth.");
+        assert_eq!(like_literal("50%_off!"), "50!%!_off!!");
+    }
 
     #[test]
     fn hash_depends_on_every_field_and_the_previous_hash() {

@@ -25,6 +25,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(1, "0001_foundation"),
     migration!(2, "0002_mqtt_credentials"),
     migration!(3, "0003_branch_listing_index"),
+    migration!(4, "0004_accounts_and_api"),
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS setu_migrations (

@@ -10,12 +10,15 @@
 //! its company (and branch, when the user is limited to one), so a handler cannot read or change
 //! another company's rows by forgetting a `WHERE`.
 
+pub mod api_tokens;
 pub mod audit;
 pub mod branches;
 pub mod companies;
+pub mod idempotency;
 mod migrations;
 pub mod mqtt;
 pub mod sessions;
+pub mod throttle;
 pub mod users;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
@@ -70,7 +73,7 @@ macro_rules! id_type {
     )*};
 }
 
-id_type!(CompanyId, BranchId, UserId, RoleId);
+id_type!(CompanyId, BranchId, UserId, RoleId, ApiTokenId);
 
 /// Whose rows a request may touch. Made from an authenticated session (or by the platform
 /// admin choosing a company); every tenant-owned query requires one.
@@ -182,6 +185,11 @@ pub(crate) fn get_i64(row: &AnyRow, column: &str) -> Result<i64> {
 pub(crate) fn get_string(row: &AnyRow, column: &str) -> Result<String> {
     use sqlx::Row;
     Ok(row.try_get::<String, _>(column)?)
+}
+
+pub(crate) fn get_opt_string(row: &AnyRow, column: &str) -> Result<Option<String>> {
+    use sqlx::Row;
+    Ok(row.try_get::<Option<String>, _>(column)?)
 }
 
 pub(crate) fn get_opt_i64(row: &AnyRow, column: &str) -> Result<Option<i64>> {

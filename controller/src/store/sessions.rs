@@ -9,6 +9,8 @@ pub struct Session {
     pub csrf_token: String,
     pub created_at: i64,
     pub last_seen_at: i64,
+    /// Password checked, TOTP code still owed: not a usable session.
+    pub mfa_pending: bool,
 }
 
 pub async fn create(
@@ -17,17 +19,19 @@ pub async fn create(
     user: UserId,
     company: Option<CompanyId>,
     csrf: &str,
+    mfa_pending: bool,
 ) -> Result<()> {
     let now = now_ms();
     sqlx::query(
-        "INSERT INTO sessions (token_hash, user_id, company_id, csrf_token, created_at, last_seen_at)
-         VALUES ($1, $2, $3, $4, $5, $5)",
+        "INSERT INTO sessions (token_hash, user_id, company_id, csrf_token, created_at, last_seen_at, mfa_pending)
+         VALUES ($1, $2, $3, $4, $5, $5, $6)",
     )
     .bind(token_hash)
     .bind(user.0)
     .bind(company.map(|c| c.0))
     .bind(csrf)
     .bind(now)
+    .bind(i64::from(mfa_pending))
     .execute(store.pool())
     .await?;
     Ok(())
@@ -35,7 +39,7 @@ pub async fn create(
 
 pub async fn get(store: &Store, token_hash: &str) -> Result<Option<Session>> {
     let row = sqlx::query(
-        "SELECT user_id, company_id, csrf_token, created_at, last_seen_at FROM sessions WHERE token_hash = $1",
+        "SELECT user_id, company_id, csrf_token, created_at, last_seen_at, mfa_pending FROM sessions WHERE token_hash = $1",
     )
     .bind(token_hash)
     .fetch_optional(store.pool())
@@ -47,6 +51,7 @@ pub async fn get(store: &Store, token_hash: &str) -> Result<Option<Session>> {
             csrf_token: get_string(&r, "csrf_token")?,
             created_at: get_i64(&r, "created_at")?,
             last_seen_at: get_i64(&r, "last_seen_at")?,
+            mfa_pending: get_i64(&r, "mfa_pending")? != 0,
         })
     })
     .transpose()
@@ -76,4 +81,14 @@ pub async fn delete_all_for_user(store: &Store, user: UserId) -> Result<u64> {
         .execute(store.pool())
         .await?;
     Ok(done.rows_affected())
+}
+
+/// Moves a session to another company (the platform admin, or staff of several companies).
+pub async fn set_company(store: &Store, token_hash: &str, company: CompanyId) -> Result<()> {
+    sqlx::query("UPDATE sessions SET company_id = $1 WHERE token_hash = $2")
+        .bind(company.0)
+        .bind(token_hash)
+        .execute(store.pool())
+        .await?;
+    Ok(())
 }

@@ -4,8 +4,8 @@
 //! membership. Listing and changing memberships is tenant-scoped.
 
 use super::{
-    get_i64, get_opt_i64, get_string, now_ms, BranchId, CompanyId, Result, RoleId, Store, Tenant,
-    UserId,
+    get_i64, get_opt_i64, get_opt_string, get_string, now_ms, BranchId, CompanyId, Result, RoleId,
+    Store, Tenant, UserId,
 };
 use serde::Serialize;
 
@@ -17,6 +17,8 @@ pub struct Credentials {
     pub is_platform_admin: bool,
     pub failed_logins: i64,
     pub locked_until: i64,
+    /// Whether a TOTP code is asked for after the password.
+    pub has_second_factor: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -73,7 +75,7 @@ pub async fn create(
 
 pub async fn credentials(store: &Store, username: &str) -> Result<Option<Credentials>> {
     let row = sqlx::query(
-        "SELECT id, password_hash, is_platform_admin, failed_logins, locked_until FROM users WHERE username = $1",
+        "SELECT id, password_hash, is_platform_admin, failed_logins, locked_until, totp_secret FROM users WHERE username = $1",
     )
     .bind(username)
     .fetch_optional(store.pool())
@@ -85,6 +87,7 @@ pub async fn credentials(store: &Store, username: &str) -> Result<Option<Credent
             is_platform_admin: get_i64(&row, "is_platform_admin")? != 0,
             failed_logins: get_i64(&row, "failed_logins")?,
             locked_until: get_i64(&row, "locked_until")?,
+            has_second_factor: get_opt_string(&row, "totp_secret")?.is_some(),
         })
     })
     .transpose()
@@ -287,4 +290,115 @@ pub async fn in_tenant(store: &Store, tenant: &Tenant, user: UserId) -> Result<b
     .fetch_one(store.pool())
     .await?;
     Ok(get_i64(&row, "n")? > 0)
+}
+
+/// A user's TOTP state: the confirmed secret, one being set up, and the last step used.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SecondFactor {
+    pub secret: Option<String>,
+    pub pending: Option<String>,
+    pub last_step: i64,
+}
+
+pub async fn second_factor(store: &Store, id: UserId) -> Result<SecondFactor> {
+    let row =
+        sqlx::query("SELECT totp_secret, totp_pending, totp_last_step FROM users WHERE id = $1")
+            .bind(id.0)
+            .fetch_one(store.pool())
+            .await?;
+    Ok(SecondFactor {
+        secret: get_opt_string(&row, "totp_secret")?,
+        pending: get_opt_string(&row, "totp_pending")?,
+        last_step: get_i64(&row, "totp_last_step")?,
+    })
+}
+
+/// Starts setting up a second factor: the secret waits until a code from it is confirmed.
+pub async fn set_pending_second_factor(store: &Store, id: UserId, secret: &str) -> Result<()> {
+    sqlx::query("UPDATE users SET totp_pending = $1 WHERE id = $2")
+        .bind(secret)
+        .bind(id.0)
+        .execute(store.pool())
+        .await?;
+    Ok(())
+}
+
+/// Makes the pending secret the second factor.
+pub async fn confirm_second_factor(store: &Store, id: UserId) -> Result<()> {
+    sqlx::query(
+        "UPDATE users SET totp_secret = totp_pending, totp_pending = NULL WHERE id = $1 AND totp_pending IS NOT NULL",
+    )
+    .bind(id.0)
+    .execute(store.pool())
+    .await?;
+    Ok(())
+}
+
+pub async fn clear_second_factor(store: &Store, id: UserId) -> Result<()> {
+    sqlx::query("UPDATE users SET totp_secret = NULL, totp_pending = NULL WHERE id = $1")
+        .bind(id.0)
+        .execute(store.pool())
+        .await?;
+    Ok(())
+}
+
+/// Marks a code's time step used; false when it (or a later one) already was, so a code works
+/// once even when two replicas see it at the same moment.
+pub async fn use_code_step(store: &Store, id: UserId, step: i64) -> Result<bool> {
+    let done =
+        sqlx::query("UPDATE users SET totp_last_step = $1 WHERE id = $2 AND totp_last_step < $1")
+            .bind(step)
+            .bind(id.0)
+            .execute(store.pool())
+            .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Changes a role's permissions (of the tenant's company).
+pub async fn update_role(
+    store: &Store,
+    tenant: &Tenant,
+    id: RoleId,
+    permission_names: &[&str],
+) -> Result<Role> {
+    let row = sqlx::query(
+        "UPDATE roles SET permissions = $1 WHERE id = $2 AND company_id = $3 RETURNING name",
+    )
+    .bind(permission_names.join(" "))
+    .bind(id.0)
+    .bind(tenant.company.0)
+    .fetch_one(store.pool())
+    .await?;
+    Ok(Role {
+        id,
+        name: get_string(&row, "name")?,
+        permissions: permission_names.iter().map(|p| (*p).to_owned()).collect(),
+    })
+}
+
+/// Deletes a role nobody holds; `Conflict` while it has members.
+pub async fn delete_role(store: &Store, tenant: &Tenant, id: RoleId) -> Result<Role> {
+    let mut tx = store.pool().begin().await?;
+    let members =
+        sqlx::query("SELECT COUNT(*) AS n FROM memberships WHERE role_id = $1 AND company_id = $2")
+            .bind(id.0)
+            .bind(tenant.company.0)
+            .fetch_one(&mut *tx)
+            .await?;
+    if get_i64(&members, "n")? > 0 {
+        return Err(super::StoreError::Conflict);
+    }
+    let row = sqlx::query(
+        "DELETE FROM roles WHERE id = $1 AND company_id = $2 RETURNING name, permissions",
+    )
+    .bind(id.0)
+    .bind(tenant.company.0)
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Role {
+        id,
+        name: get_string(&row, "name")?,
+        permissions: permissions(&get_string(&row, "permissions")?),
+    })
 }

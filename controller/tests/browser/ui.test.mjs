@@ -9,12 +9,13 @@
 // Optional: NEW_USER (default tech-browser), NEW_USER_PASSWORD, BRANCH_NAME (default
 // "Browser Branch <time>"), SCREENSHOT_DIR (a PNG per step), VIEWPORT (WIDTHxHEIGHT, default
 // 1280x800; under 600 px wide the page is emulated as a phone), BROWSER_STEPS (e.g. "a,b,e,f"; all
-// by default; d needs c), CHROMIUM (default /usr/bin/chromium).
+// by default; d needs c; g turns on the collector's second factor, so it goes last), CHROMIUM (default /usr/bin/chromium).
 //
 // Stops at the first failed expectation: prints what was expected, the page's address and
 // heading, and exits 1.
 
 import { chromium } from 'playwright-core';
+import { createHmac } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,7 +42,7 @@ const NEW_USER = {
 const BRANCH_NAME = env.BRANCH_NAME || `Browser Branch ${Date.now()}`;
 const SCREENSHOT_DIR = env.SCREENSHOT_DIR || '';
 const CHROMIUM = env.CHROMIUM || '/usr/bin/chromium';
-const STEPS = (env.BROWSER_STEPS || 'a,b,c,d,e,f').split(',').map((s) => s.trim()).filter(Boolean);
+const STEPS = (env.BROWSER_STEPS || 'a,b,c,d,e,f,g').split(',').map((s) => s.trim()).filter(Boolean);
 const [WIDTH, HEIGHT] = (env.VIEWPORT || '1280x800').split('x').map(Number);
 if (!(WIDTH > 0 && HEIGHT > 0)) {
   console.error(`ui.test: VIEWPORT must be WIDTHxHEIGHT, got ${env.VIEWPORT}`);
@@ -163,6 +164,19 @@ async function rowWith(table, text) {
   return null;
 }
 
+/** RFC 6238 code for a base32 secret, `ahead` 30-second steps from now (independent of the server's code). */
+function totp(base32, ahead = 0) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of base32.replace(/[\s=]/g, '').toUpperCase()) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30000) + ahead));
+  const mac = createHmac('sha1', key).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0x0f;
+  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1000000).padStart(6, '0');
+}
+
 const steps = {
   a: {
     title: 'owner signs in through /login and lands on the dashboard',
@@ -248,6 +262,36 @@ const steps = {
       );
       await expectForbidden('/branches', 'e-403');
       await goto('/');
+    },
+  },
+  g: {
+    title: 'the collector turns on two-step sign-in, then signs in with password and code',
+    async run() {
+      if (await signedIn()) await signOut();
+      await signIn(COLLECTOR);
+      await goto('/account');
+      await navigateBy(page.locator('form[action="/account/second-factor/start"] button'));
+      const secret = (await page.locator('#totp-secret').innerText()).trim();
+      await expect(/^[A-Z2-7 ]{32,}$/.test(secret), `expected a base32 key on /account, got ${JSON.stringify(secret)}`);
+      await screenshot('g-setup');
+      await page.fill('#confirm-code', totp(secret));
+      await navigateBy(page.locator('form[action="/account/second-factor/confirm"] button'));
+      await expect(
+        (await page.locator('#second-factor-status.notice').count()) === 1,
+        'after confirming: expected the second factor to show as on',
+      );
+      await signOut();
+      await goto('/login');
+      await page.fill('#username', COLLECTOR.user);
+      await page.fill('#password', COLLECTOR.password);
+      await navigateBy(page.locator('form[action="/login"] button[type=submit]'));
+      await expect(pathOf(page.url()) === '/login/code', `after the password: expected /login/code, got ${page.url()}`);
+      await screenshot('g-code');
+      await page.fill('#code', totp(secret, 1));
+      await navigateBy(page.locator('form[action="/login/code"] button[type=submit]'));
+      await expect(pathOf(page.url()) === '/', `after the code: expected the dashboard, got ${page.url()}`);
+      const heading = await h1();
+      await expect(heading.includes('Welcome'), `after the code: expected "Welcome", got ${JSON.stringify(heading)}`);
     },
   },
   f: {

@@ -11,6 +11,8 @@ const PUBLIC: &[(&str, &str)] = &[
     ("GET", "/metrics"),
     ("GET", "/login"),
     ("POST", "/login"),
+    ("GET", "/login/code"),
+    ("POST", "/login/code"),
     ("GET", "/lang/{code}"),
     ("GET", "/api/v1/openapi.json"),
 ];

@@ -20,7 +20,11 @@ async fn changes_are_audited_with_before_and_after() {
         r#"{"name":"Uttara Sector 7"}"#,
     )
     .await;
-    let entries = audit::list(&app.store, &padma.tenant, "branch.", None, 10)
+    let filter = audit::Filter {
+        action_prefix: "branch.".into(),
+        ..audit::Filter::default()
+    };
+    let entries = audit::list(&app.store, &padma.tenant, &filter, None, 10)
         .await
         .unwrap();
     let rename = &entries[0];
@@ -55,4 +59,133 @@ async fn tampering_with_any_entry_is_detected() {
         .unwrap();
     let broken = audit::verify(&app.store).await.unwrap().unwrap_err();
     assert_eq!(broken.problem, "its content was changed");
+}
+
+#[tokio::test]
+async fn the_log_filters_by_action_entity_actor_and_day_and_exports_csv() {
+    let app = spawn_app().await;
+    company(
+        &app,
+        "Padma",
+        &[("owner1", "owner"), ("manager1", "manager")],
+    )
+    .await;
+    let mut owner = Client::login_as(&app, "owner1").await;
+    let mut manager = Client::login_as(&app, "manager1").await;
+    owner
+        .json(
+            "POST",
+            "/api/v1/branches",
+            r#"{"name":"Mirpur, \"Section\" 10"}"#,
+        )
+        .await;
+    // Whatever a client sends as its user agent lands in the log (and the export).
+    owner.user_agent = "=HYPERLINK(\"x\")".into();
+    owner
+        .json("POST", "/api/v1/branches", r#"{"name":"Banani"}"#)
+        .await;
+    owner.user_agent = "setu-test".into();
+    manager
+        .json("POST", "/api/v1/branches", r#"{"name":"Uttara"}"#)
+        .await;
+    let manager_id = manager.get("/api/v1/me").await.json()["user_id"].clone();
+
+    let by_action = owner.get("/api/v1/audit?action=branch.").await.json();
+    assert_eq!(by_action["items"].as_array().unwrap().len(), 3);
+    let by_actor = owner
+        .get(&format!("/api/v1/audit?action=branch.&actor={manager_id}"))
+        .await
+        .json();
+    let items = by_actor["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["after"]["name"], "Uttara");
+    // `%` is not a wildcard here.
+    let wildcard = owner.get("/api/v1/audit?action=%25").await.json();
+    assert!(wildcard["items"].as_array().unwrap().is_empty());
+    let logins = owner
+        .get("/api/v1/audit?action=auth.&entity=user")
+        .await
+        .json();
+    assert!(logins["items"].as_array().unwrap().len() >= 2);
+    // Days are Dhaka days: nothing happened in 2020, everything today or after.
+    let old = owner
+        .get("/api/v1/audit?from=2020-01-01&until=2020-12-31")
+        .await
+        .json();
+    assert!(old["items"].as_array().unwrap().is_empty());
+    let today = controller::i18n::dhaka_time(controller::store::now_ms())[..10].to_owned();
+    let recent = owner
+        .get(&format!("/api/v1/audit?from={today}"))
+        .await
+        .json();
+    assert!(recent["items"].as_array().unwrap().len() >= 4);
+    let bad = owner.get("/api/v1/audit?from=2026-02-30").await;
+    assert_eq!(bad.status, 422);
+    assert_eq!(bad.json()["fields"][0]["field"], "from");
+    let page = owner.get("/audit?from=not-a-date").await;
+    assert_eq!(page.status, 422);
+    assert!(page.body.contains("aria-invalid=true"));
+    let page = owner
+        .get(&format!("/audit?action=branch.&actor={manager_id}"))
+        .await;
+    assert!(page.body.contains("manager1") && page.body.contains("branch.create"));
+
+    let csv = owner.get("/audit.csv?action=branch.").await;
+    assert_eq!(csv.status, 200);
+    assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
+    assert!(csv
+        .header("content-disposition")
+        .unwrap()
+        .contains("attachment"));
+    let lines: Vec<&str> = csv.body.trim_end().split("\r\n").collect();
+    assert!(lines[0].starts_with("\u{feff}id,time_dhaka,"));
+    assert_eq!(lines.len(), 4, "{}", csv.body);
+    assert!(
+        csv.body.contains(r#""{""company_id"""#)
+            && csv.body.contains(r#"Mirpur, \""Section\"" 10"#),
+        "JSON cells with commas and quotes are quoted: {}",
+        csv.body
+    );
+    // A spreadsheet would run that user agent as a formula; the export defuses it.
+    assert!(csv.body.contains(r#""'=HYPERLINK(""x"")""#), "{}", csv.body);
+
+    let mut collector_less = Client::new(&app);
+    assert_eq!(collector_less.get("/audit.csv").await.status, 303);
+}
+
+/// Two controller replicas on one database appending at once still make one unbroken chain.
+#[tokio::test]
+async fn concurrent_appends_from_two_replicas_keep_one_chain() {
+    let app = spawn_app().await;
+    // The second replica opens its own pool on the same database.
+    let replica = controller::store::Store::connect(&app.database_url)
+        .await
+        .unwrap();
+    let append = |store: controller::store::Store, i: usize| async move {
+        audit::append(
+            &store,
+            audit::NewEntry {
+                action: format!("test.append{i}"),
+                entity: "test".into(),
+                entity_id: i.to_string(),
+                ..audit::NewEntry::default()
+            },
+        )
+        .await
+        .unwrap()
+    };
+    let mut tasks = Vec::new();
+    for i in 0..60 {
+        let store = if i % 2 == 0 {
+            app.store.clone()
+        } else {
+            replica.clone()
+        };
+        tasks.push(tokio::spawn(append(store, i)));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let checked = audit::verify(&app.store).await.unwrap().unwrap();
+    assert_eq!(checked, 60);
 }

@@ -194,3 +194,49 @@ async fn passwords_are_stored_as_argon2id() {
     assert!(!creds.password_hash.contains(&password_of("owner1")));
     let _ = audit::verify(&app.store).await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn many_failures_from_one_address_throttle_it_for_every_account() {
+    let mut config = test_config();
+    config.login.max_failures_per_ip = 3;
+    let app = spawn_with(config).await;
+    company(
+        &app,
+        "Padma",
+        &[("owner1", "owner"), ("clerk1", "billing-clerk")],
+    )
+    .await;
+    let mut sprayer = Client::new(&app);
+    for name in ["admin", "clerk1", "root"] {
+        assert_eq!(sprayer.login(name, "Password123!").await.status, 401);
+    }
+    let r = sprayer.login("owner1", &password_of("owner1")).await;
+    assert_eq!(
+        r.status, 429,
+        "the address waits, whatever account it tries"
+    );
+    assert!(r.body.contains("from this network"));
+    assert!(!sprayer.cookies.contains_key("setu_session"));
+    sprayer.login("owner1", "again-wrong").await;
+    let log = actions(&app).await;
+    assert_eq!(
+        log.iter().filter(|a| *a == "auth.ip_throttled").count(),
+        1,
+        "audited once, when the limit is reached: {log:?}"
+    );
+    // The account itself is not locked: its failure count is untouched by the spray.
+    let creds = controller::store::users::credentials(&app.store, "owner1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(creds.failed_logins, 0);
+    // After the window the address may try again.
+    sqlx::query("UPDATE login_throttle SET window_start = 0")
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        sprayer.login("owner1", &password_of("owner1")).await.status,
+        303
+    );
+}

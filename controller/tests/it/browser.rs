@@ -63,7 +63,7 @@ async fn ui_in_chromium() {
     print!("{stdout}");
 
     // What the browser did, as the store sees it.
-    let steps = std::env::var("BROWSER_STEPS").unwrap_or_else(|_| "a,b,c,d,e,f".into());
+    let steps = std::env::var("BROWSER_STEPS").unwrap_or_else(|_| "a,b,c,d,e,f,g".into());
     let ran = |step: &str| steps.split(',').any(|s| s.trim() == step);
     if ran("b") {
         let branches = controller::store::branches::list(&app.store, &company.tenant, None, 500)
@@ -93,6 +93,16 @@ async fn ui_in_chromium() {
             role,
             Some("technician"),
             "{NEW_USER} is not a technician of the company"
+        );
+    }
+    if ran("g") {
+        assert!(
+            controller::store::users::credentials(&app.store, "collector-b")
+                .await
+                .unwrap()
+                .unwrap()
+                .has_second_factor,
+            "the collector's second factor is not on"
         );
     }
 }

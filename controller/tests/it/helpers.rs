@@ -10,6 +10,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 pub struct TestApp {
     pub addr: SocketAddr,
     pub store: Store,
+    pub database_url: String,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -63,6 +64,7 @@ pub fn free_port() -> u16 {
 
 pub async fn spawn_with(mut config: Config) -> TestApp {
     config.database.url = fresh_database_url().await;
+    let database_url = config.database.url.clone();
     let store = controller::open_store(&config).await.expect("open store");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -73,6 +75,7 @@ pub async fn spawn_with(mut config: Config) -> TestApp {
     TestApp {
         addr,
         store,
+        database_url,
         _stop: stop,
     }
 }
@@ -142,6 +145,7 @@ impl Response {
 pub struct Client {
     addr: SocketAddr,
     pub cookies: BTreeMap<String, String>,
+    pub user_agent: String,
 }
 
 impl Client {
@@ -149,6 +153,7 @@ impl Client {
         Client {
             addr: app.addr,
             cookies: BTreeMap::new(),
+            user_agent: "setu-test".into(),
         }
     }
 
@@ -160,7 +165,10 @@ impl Client {
         body: &[u8],
         extra: &[(&str, &str)],
     ) -> Response {
-        let mut head = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nUser-Agent: setu-test\r\n");
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nUser-Agent: {}\r\n",
+            self.user_agent
+        );
         if !self.cookies.is_empty() {
             let jar: Vec<String> = self
                 .cookies
@@ -272,6 +280,19 @@ impl Client {
                 ("password", password),
                 ("next", "/"),
             ],
+        )
+        .await
+    }
+
+    /// A request with an API token instead of the cookie.
+    pub async fn bearer(&mut self, method: &str, path: &str, token: &str, body: &str) -> Response {
+        let auth = format!("Bearer {token}");
+        self.request(
+            method,
+            path,
+            Some("application/json"),
+            body.as_bytes(),
+            &[("Authorization", &auth)],
         )
         .await
     }

@@ -2,12 +2,17 @@
 //! `SETU_TEST_POSTGRES_URL` is set (then every test gets a fresh database on that server).
 
 mod access;
+mod admin;
 mod api;
 mod audit;
 mod auth;
 mod broker;
 mod browser;
 mod helpers;
+mod hostile_input;
+mod idempotency;
+mod second_factor;
 mod store;
 mod tenancy;
+mod tokens;
 mod users;

@@ -132,3 +132,139 @@ async fn a_branch_limited_user_sees_only_their_branch() {
         .collect();
     assert_eq!(all, vec![a.branch.id, second.id]);
 }
+
+/// Every route with an `{id}` in its path, called by company A's owner with the ids of company
+/// B's rows of that kind: nothing is found, nothing changes.
+#[tokio::test]
+async fn every_id_route_refuses_another_companys_ids() {
+    let app = spawn_app().await;
+    company(&app, "Alpha Net", &[("alpha-owner", "owner")]).await;
+    let b = company(&app, "Beta Net", &[("beta-owner", "owner")]).await;
+    let mut beta = Client::login_as(&app, "beta-owner").await;
+    let beta_user = beta.get("/api/v1/me").await.json()["user_id"]
+        .as_i64()
+        .unwrap();
+    let beta_role = controller::store::users::roles(&app.store, &b.tenant)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.name == "support")
+        .unwrap()
+        .id
+        .0;
+    let csrf = beta.get("/tokens").await.form_csrf();
+    beta.post_form(
+        "/tokens",
+        &[
+            ("csrf", &csrf),
+            ("name", "beta script"),
+            ("days", "7"),
+            ("permission", "branches.view"),
+        ],
+    )
+    .await;
+    let beta_token = sqlx::query("SELECT id FROM api_tokens")
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    let beta_token: i64 = sqlx::Row::get(&beta_token, "id");
+    let audit_before = controller::store::audit::verify(&app.store)
+        .await
+        .unwrap()
+        .unwrap();
+
+    let mut alpha = Client::login_as(&app, "alpha-owner").await;
+    let csrf = alpha.csrf().await;
+    let routes = controller::http::routes();
+    let with_ids: Vec<_> = routes
+        .table()
+        .iter()
+        .filter(|r| r.path.contains("{id}"))
+        .collect();
+    assert!(with_ids.len() >= 9, "{}", with_ids.len());
+    for route in with_ids {
+        let id = if route.path.contains("/branches/") {
+            b.branch.id.0
+        } else if route.path.contains("/roles/") {
+            beta_role
+        } else if route.path.contains("/users/") {
+            beta_user
+        } else if route.path.contains("/tokens/") {
+            beta_token
+        } else {
+            panic!(
+                "{} {}: which of Beta's ids belongs here?",
+                route.method, route.path
+            )
+        };
+        let path = route.path.replace("{id}", &id.to_string());
+        // A body each route accepts, so only the id can make it fail.
+        let body = match (route.method, route.path) {
+            ("PATCH", "/api/v1/branches/{id}") => r#"{"name":"taken over"}"#,
+            ("PATCH", "/api/v1/roles/{id}") => r#"{"permissions":["dashboard.view"]}"#,
+            ("POST", "/api/v1/users/{id}/password") => r#"{"password":"taken-over-123"}"#,
+            (_, p) if p.starts_with("/api/") => "",
+            _ => "permission=dashboard.view",
+        };
+        let content_type = if path.starts_with("/api/") {
+            "application/json"
+        } else {
+            "application/x-www-form-urlencoded"
+        };
+        let r = alpha
+            .request(
+                route.method,
+                &path,
+                Some(content_type),
+                body.as_bytes(),
+                &[("x-csrf-token", &csrf)],
+            )
+            .await;
+        assert_eq!(r.status, 404, "{} {path}: {}", route.method, r.body);
+    }
+    // Beta is untouched: branch, role, token, password; and nothing was logged as changed.
+    assert_eq!(
+        controller::store::branches::get(&app.store, &b.tenant, b.branch.id)
+            .await
+            .unwrap()
+            .name,
+        b.branch.name
+    );
+    let role = controller::store::users::roles(&app.store, &b.tenant)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.name == "support")
+        .unwrap();
+    assert!(role.permissions.len() > 1);
+    assert_eq!(
+        beta.get("/api/v1/me").await.status,
+        200,
+        "beta still signed in"
+    );
+    let live = sqlx::query("SELECT revoked_at FROM api_tokens")
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(sqlx::Row::get::<Option<i64>, _>(&live, "revoked_at"), None);
+    let mut beta_again = Client::login_as(&app, "beta-owner").await;
+    assert_eq!(
+        beta_again.get("/api/v1/me").await.status,
+        200,
+        "password unchanged"
+    );
+    let changes = sqlx::query("SELECT COUNT(*) AS n FROM audit_log WHERE action NOT LIKE 'auth.%'")
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    let after = controller::store::audit::verify(&app.store)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(after >= audit_before);
+    assert_eq!(
+        sqlx::Row::get::<i64, _>(&changes, "n"),
+        1,
+        "only Beta's own token creation"
+    );
+}

@@ -2,7 +2,11 @@
 //! (`error.rs`); bodies with unknown fields or wrong types are refused; lists are paginated with
 //! `?after=<id>&limit=<n>` (keyset, so pages stay fast at 100,000 rows).
 
+pub(crate) mod audit;
 pub(crate) mod branches;
+pub(crate) mod companies;
+pub(crate) mod roles;
+pub(crate) mod settings;
 mod users;
 
 use super::{Access, ApiError, Auth, Routes};
@@ -17,6 +21,10 @@ pub fn routes(r: Routes) -> Routes {
     let r = r.add("GET", "/api/v1/me", Access::SignedIn, get(me));
     let r = r.add("GET", "/api/v1/openapi.json", Access::Public, get(openapi));
     let r = branches::routes(r);
+    let r = companies::routes(r);
+    let r = roles::routes(r);
+    let r = settings::routes(r);
+    let r = audit::routes(r);
     users::routes(r)
 }
 

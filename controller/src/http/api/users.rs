@@ -8,7 +8,7 @@ use crate::rbac::Permission;
 use crate::store::{users, UserId};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
@@ -30,6 +30,12 @@ pub fn routes(r: Routes) -> Routes {
         "/api/v1/users/{id}/password",
         Access::Needs(Permission::UsersManage),
         post(reset_password),
+    )
+    .add(
+        "DELETE",
+        "/api/v1/users/{id}/second-factor",
+        Access::Needs(Permission::UsersManage),
+        delete(reset_second_factor),
     )
 }
 
@@ -74,5 +80,15 @@ async fn reset_password(
     ApiJson(body): ApiJson<NewPassword>,
 ) -> ApiResult<StatusCode> {
     staff::reset_password(&state, &auth, &origin, UserId(id), &body.password).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn reset_second_factor(
+    State(state): State<AppState>,
+    auth: Auth,
+    origin: Origin,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    staff::reset_second_factor(&state, &auth, &origin, UserId(id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }

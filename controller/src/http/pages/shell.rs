@@ -2,9 +2,9 @@
 
 use super::super::{ApiResult, AppState, Auth};
 use super::lang;
-use crate::i18n::{dhaka_time, group_lakh, role_name, t, Lang};
+use crate::i18n::{group_lakh, role_name, t, Lang};
 use crate::rbac::Permission;
-use crate::store::{audit, branches};
+use crate::store::{branches, companies};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Html;
@@ -58,15 +58,21 @@ impl Page<'_> {
             (Permission::DashboardView, "/", "nav.dashboard"),
             (Permission::BranchesView, "/branches", "nav.branches"),
             (Permission::UsersView, "/users", "nav.users"),
+            (Permission::RolesManage, "/roles", "nav.roles"),
             (Permission::AuditView, "/audit", "nav.audit"),
+            (Permission::SettingsManage, "/settings", "nav.settings"),
+            (Permission::CompaniesManage, "/companies", "nav.companies"),
         ] {
             if self.auth.can(permission) {
                 nav.push_str(&format!("<a href={href}>{}</a>", t(lang, key)));
             }
         }
+        if self.auth.tenant.is_some() {
+            nav.push_str(&format!("<a href=/tokens>{}</a>", t(lang, "nav.tokens")));
+        }
         nav.push_str(&format!(
             "<span class=spacer></span><a href=\"/lang/{other}?next={path}\" id=lang-switch>{switch}</a>\
-             <span>{user}</span><form method=post action=/logout><input type=hidden name=csrf value=\"{csrf}\">\
+             <a href=/account>{user}</a><form method=post action=/logout><input type=hidden name=csrf value=\"{csrf}\">\
              <button type=submit>{logout}</button></form>",
             other = lang.other().code(),
             path = escape(&super::super::guard::urlencode(self.path)),
@@ -85,21 +91,48 @@ impl Page<'_> {
     }
 }
 
+/// A labelled input with its inline error (a catalogue key), wired for screen readers.
+pub fn field(
+    lang: Lang,
+    id: &str,
+    name: &str,
+    label: &str,
+    kind: &str,
+    value: &str,
+    errors: &[super::super::error::FieldError],
+) -> String {
+    let error = errors.iter().find(|e| e.field == name);
+    format!(
+        "<label for={id}>{label}</label><input id={id} name={name} type={kind} value=\"{value}\" aria-invalid={invalid}{described}>{message}",
+        label = t(lang, label),
+        value = escape(value),
+        invalid = error.is_some(),
+        described = if error.is_some() { format!(" aria-describedby={id}-error") } else { String::new() },
+        message = error.map_or(String::new(), |e| format!("<span class=error id={id}-error>{}</span>", t(lang, e.code))),
+    )
+}
+
 pub async fn dashboard(
     State(state): State<AppState>,
     headers: HeaderMap,
     auth: Auth,
 ) -> ApiResult<Html<String>> {
     let lang = lang(&headers);
-    let branch_count = match auth.tenant {
-        Some(tenant) => branches::count(&state.store, &tenant).await?,
-        None => 0,
+    let (company, branch_count) = match auth.tenant {
+        Some(tenant) => (
+            companies::own(&state.store, &tenant).await?.name,
+            branches::count(&state.store, &tenant).await?,
+        ),
+        None => ("-".to_owned(), 0),
     };
     let body = format!(
-        "<h1>{welcome}, {name}</h1><table><tr><th>{role_label}</th><td>{role}</td></tr>\
+        "<h1>{welcome}, {name}</h1><table><tr><th>{company_label}</th><td id=company>{company}</td></tr>\
+         <tr><th>{role_label}</th><td>{role}</td></tr>\
          <tr><th>{branches_label}</th><td id=branch-count>{branches}</td></tr></table>",
         welcome = t(lang, "dashboard.welcome"),
         name = escape(&auth.display_name),
+        company_label = t(lang, "dashboard.company"),
+        company = escape(&company),
         role_label = t(lang, "dashboard.role"),
         role = escape(&match (&auth.role, auth.is_platform_admin) {
             (Some(role), _) => role_name(lang, role),
@@ -115,39 +148,4 @@ pub async fn dashboard(
         path: "/",
     }
     .render(t(lang, "dashboard.title"), &body))
-}
-
-pub async fn audit(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    auth: Auth,
-) -> ApiResult<Html<String>> {
-    let lang = lang(&headers);
-    let entries = audit::list(&state.store, &auth.tenant()?, "", None, 100).await?;
-    let rows: String = entries
-        .iter()
-        .map(|e| {
-            format!(
-                "<tr><td>{}</td><td>{}</td><td>{} {}</td><td>{}</td></tr>",
-                dhaka_time(e.at),
-                escape(&e.action),
-                escape(&e.entity),
-                escape(&e.entity_id),
-                escape(&e.ip)
-            )
-        })
-        .collect();
-    let body = format!(
-        "<h1>{title}</h1><table><thead><tr><th>{when}</th><th>{action}</th><th>{entity}</th><th>IP</th></tr></thead><tbody>{rows}</tbody></table>",
-        title = t(lang, "audit.title"),
-        when = t(lang, "audit.when"),
-        action = t(lang, "audit.action"),
-        entity = t(lang, "audit.entity"),
-    );
-    Ok(Page {
-        lang,
-        auth: &auth,
-        path: "/audit",
-    }
-    .render(t(lang, "audit.title"), &body))
 }

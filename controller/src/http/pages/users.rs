@@ -4,7 +4,7 @@ use super::super::error::FieldError;
 use super::super::session::Origin;
 use super::super::staff::{self, NewStaff};
 use super::super::{ApiError, ApiResult, AppState, Auth};
-use super::{escape, lang, Page};
+use super::{escape, field, lang, Page};
 use crate::i18n::{role_name, t, Lang};
 use crate::rbac::Permission;
 use crate::store::{branches, users};
@@ -31,26 +31,6 @@ impl NewStaff {
             branch_id: None,
         }
     }
-}
-
-fn field(
-    lang: Lang,
-    id: &str,
-    name: &str,
-    label: &str,
-    kind: &str,
-    value: &str,
-    errors: &[FieldError],
-) -> String {
-    let error = errors.iter().find(|e| e.field == name);
-    format!(
-        "<label for={id}>{label}</label><input id={id} name={name} type={kind} value=\"{value}\" aria-invalid={invalid}{described}>{message}",
-        label = t(lang, label),
-        value = escape(value),
-        invalid = error.is_some(),
-        described = if error.is_some() { format!(" aria-describedby={id}-error") } else { String::new() },
-        message = error.map_or(String::new(), |e| format!("<span class=error id={id}-error>{}</span>", t(lang, e.code))),
-    )
 }
 
 async fn render(
