@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MqttConfig {
     /// Start the embedded broker.
@@ -21,6 +21,14 @@ pub struct MqttConfig {
     /// Largest MQTT payload accepted, in bytes.
     pub max_payload_bytes: usize,
     pub max_connections: usize,
+    /// An external broker instead of the embedded one, e.g. `mqtt://mosquitto:1883`; the
+    /// controller logs in with `username`/`password`.
+    pub external_url: String,
+    pub username: String,
+    pub password: String,
+    /// Subscribe through `$share/setu-controller/…` so several controller replicas split the
+    /// agents' traffic. Turn off for a broker without shared subscriptions.
+    pub shared_subscriptions: bool,
 }
 
 impl Default for MqttConfig {
@@ -30,19 +38,62 @@ impl Default for MqttConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 1883)),
             max_payload_bytes: 256 * 1024,
             max_connections: 10_000,
+            external_url: String::new(),
+            username: String::new(),
+            password: String::new(),
+            shared_subscriptions: true,
         }
     }
 }
 
-/// The controller's view of MQTT: whether its client is connected.
-#[derive(Clone, Default)]
+impl std::fmt::Debug for MqttConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MqttConfig")
+            .field("embedded", &self.embedded)
+            .field("listen", &self.listen)
+            .field("max_payload_bytes", &self.max_payload_bytes)
+            .field("max_connections", &self.max_connections)
+            .field("external_url", &self.external_url)
+            .field("username", &self.username)
+            .field(
+                "password",
+                &if self.password.is_empty() { "" } else { "***" },
+            )
+            .field("shared_subscriptions", &self.shared_subscriptions)
+            .finish()
+    }
+}
+
+/// The controller's MQTT client: whether it is connected, publishing, and the agents' messages
+/// (taken once by the fleet link).
+#[derive(Clone)]
 pub struct MqttLink {
     connected: Arc<AtomicBool>,
+    client: rumqttc::AsyncClient,
+    incoming: Arc<std::sync::Mutex<Option<tokio::sync::mpsc::Receiver<rumqttc::Publish>>>>,
 }
 
 impl MqttLink {
     pub fn is_connected(&self) -> bool {
         self.connected.load(Ordering::Relaxed)
+    }
+
+    /// Publishes at QoS 1.
+    pub async fn publish(
+        &self,
+        topic: String,
+        payload: Vec<u8>,
+        retain: bool,
+    ) -> anyhow::Result<()> {
+        self.client
+            .publish(topic, rumqttc::QoS::AtLeastOnce, retain, payload)
+            .await?;
+        Ok(())
+    }
+
+    /// The agents' messages; `None` after the first call.
+    pub fn take_incoming(&self) -> Option<tokio::sync::mpsc::Receiver<rumqttc::Publish>> {
+        self.incoming.lock().ok()?.take()
     }
 }
 
@@ -50,6 +101,16 @@ const CONTROLLER_LOGIN: &str = "setu-controller";
 
 /// Starts the embedded broker (when configured) and connects the controller's client to it.
 pub async fn start(config: &MqttConfig, store: Store) -> anyhow::Result<Option<MqttLink>> {
+    if !config.external_url.is_empty() {
+        let (host, port) = parse_mqtt_url(&config.external_url)?;
+        return Ok(Some(connect_client(
+            &host,
+            port,
+            &config.username,
+            &config.password,
+            config,
+        )));
+    }
     if !config.embedded {
         return Ok(None);
     }
@@ -59,10 +120,23 @@ pub async fn start(config: &MqttConfig, store: Store) -> anyhow::Result<Option<M
     let password = crate::random::token();
     mqtt::upsert(&store, CONTROLLER_LOGIN, &password, "controller").await?;
     Ok(Some(connect_client(
-        config.listen,
+        &config.listen.ip().to_string(),
+        config.listen.port(),
         CONTROLLER_LOGIN,
         &password,
+        config,
     )))
+}
+
+/// `mqtt://host:port` (TCP) → host and port.
+fn parse_mqtt_url(url: &str) -> anyhow::Result<(String, u16)> {
+    let rest = url
+        .strip_prefix("mqtt://")
+        .or_else(|| url.strip_prefix("tcp://"))
+        .ok_or_else(|| anyhow::anyhow!("mqtt.external_url must start with mqtt:// (got {url})"))?;
+    let rest = rest.trim_end_matches('/');
+    let (host, port) = rest.rsplit_once(':').unwrap_or((rest, "1883"));
+    Ok((host.to_owned(), port.parse()?))
 }
 
 fn start_embedded(config: &MqttConfig, store: Store) -> anyhow::Result<()> {
@@ -132,28 +206,69 @@ async fn wait_until_listening(addr: SocketAddr) -> anyhow::Result<()> {
     anyhow::bail!("the embedded MQTT broker did not start listening on {addr}")
 }
 
-/// The controller's client; reconnects on its own and keeps [`MqttLink`] up to date.
-fn connect_client(broker: SocketAddr, username: &str, password: &str) -> MqttLink {
+/// The controller's client; reconnects on its own, subscribes to the agents' topics after
+/// every connect, and keeps [`MqttLink`] up to date.
+fn connect_client(
+    host: &str,
+    port: u16,
+    username: &str,
+    password: &str,
+    config: &MqttConfig,
+) -> MqttLink {
+    use protocol::fleet::topics;
     let mut options = rumqttc::MqttOptions::new(
         format!("setu-controller-{}", &crate::random::token()[..8]),
-        broker.ip().to_string(),
-        broker.port(),
+        host,
+        port,
     );
     options.set_credentials(username, password);
     options.set_keep_alive(Duration::from_secs(10));
-    let (_client, mut events) = rumqttc::AsyncClient::new(options, 64);
-    let link = MqttLink::default();
+    options.set_max_packet_size(
+        config.max_payload_bytes + 1024,
+        config.max_payload_bytes + 1024,
+    );
+    let (client, mut events) = rumqttc::AsyncClient::new(options, 256);
+    let (incoming_tx, incoming_rx) = tokio::sync::mpsc::channel(1024);
+    let link = MqttLink {
+        connected: Arc::default(),
+        client: client.clone(),
+        incoming: Arc::new(std::sync::Mutex::new(Some(incoming_rx))),
+    };
     let connected = link.connected.clone();
+    let filters = if config.shared_subscriptions {
+        // Status stays unshared: shared subscriptions get no retained messages, and every
+        // replica should know every agent's status.
+        [
+            topics::CONTROLLER_UP_FILTER,
+            topics::CONTROLLER_STATUS_FILTER_UNSHARED,
+        ]
+    } else {
+        [
+            topics::CONTROLLER_UP_FILTER_UNSHARED,
+            topics::CONTROLLER_STATUS_FILTER_UNSHARED,
+        ]
+    };
     tokio::spawn(async move {
-        // Keep the client alive for as long as its event loop runs.
-        let _client = _client;
         loop {
             match events.poll().await {
                 Ok(rumqttc::Event::Incoming(rumqttc::Packet::ConnAck(ack))) => {
-                    connected.store(
-                        ack.code == rumqttc::ConnectReturnCode::Success,
-                        Ordering::Relaxed,
-                    );
+                    let ok = ack.code == rumqttc::ConnectReturnCode::Success;
+                    connected.store(ok, Ordering::Relaxed);
+                    if ok {
+                        for filter in filters {
+                            if let Err(e) =
+                                client.subscribe(filter, rumqttc::QoS::AtLeastOnce).await
+                            {
+                                tracing::error!(error = %e, filter, "subscribe failed");
+                            }
+                        }
+                    }
+                }
+                Ok(rumqttc::Event::Incoming(rumqttc::Packet::Publish(publish))) => {
+                    // Backpressure: a slow database slows reading from the broker.
+                    if incoming_tx.send(publish).await.is_err() {
+                        tracing::debug!("no fleet link; agent message dropped");
+                    }
                 }
                 Ok(_) => {}
                 Err(e) => {

@@ -21,6 +21,33 @@ pub struct Config {
     pub log: LogConfig,
     pub login: LoginConfig,
     pub mqtt: crate::broker::MqttConfig,
+    pub fleet: FleetConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FleetConfig {
+    /// The MQTT URL agents dial (`mqtt://`, `mqtts://`, `ws://`, `wss://`); empty = the embedded
+    /// broker's listen address.
+    pub agent_mqtt_url: String,
+    /// The controller's URL as agents reach it (enrollment, desired-state fetch); empty = the
+    /// HTTP listen address.
+    pub public_url: String,
+    /// How long an enrollment token works.
+    pub enrollment_minutes: i64,
+    /// How long the session log keeps ended sessions (BTRC asks for at least 3 months).
+    pub session_retention_days: i64,
+}
+
+impl Default for FleetConfig {
+    fn default() -> Self {
+        FleetConfig {
+            agent_mqtt_url: String::new(),
+            public_url: String::new(),
+            enrollment_minutes: 60,
+            session_retention_days: 365,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -70,6 +97,7 @@ impl Default for Config {
             log: LogConfig::default(),
             login: LoginConfig::default(),
             mqtt: crate::broker::MqttConfig::default(),
+            fleet: FleetConfig::default(),
         }
     }
 }
@@ -122,11 +150,30 @@ impl std::fmt::Debug for Config {
             .field("log", &self.log)
             .field("login", &self.login)
             .field("mqtt", &self.mqtt)
+            .field("fleet", &self.fleet)
             .finish()
     }
 }
 
 impl Config {
+    /// The MQTT URL handed to agents at enrollment.
+    pub fn agent_mqtt_url(&self) -> String {
+        if self.fleet.agent_mqtt_url.is_empty() {
+            format!("mqtt://{}", self.mqtt.listen)
+        } else {
+            self.fleet.agent_mqtt_url.clone()
+        }
+    }
+
+    /// The controller's base URL as agents reach it.
+    pub fn public_url(&self) -> String {
+        if self.fleet.public_url.is_empty() {
+            format!("http://{}", self.http.listen)
+        } else {
+            self.fleet.public_url.trim_end_matches('/').to_owned()
+        }
+    }
+
     /// The database URL, defaulting to a SQLite file in `data_dir`.
     pub fn database_url(&self) -> String {
         if self.database.url.is_empty() {

@@ -14,6 +14,7 @@
 pub mod bootstrap;
 pub mod broker;
 pub mod config;
+pub mod fleet;
 pub mod http;
 pub mod i18n;
 pub mod metrics;
@@ -51,13 +52,22 @@ pub async fn run(
     let mqtt = broker::start(&config.mqtt, store.clone())
         .await
         .map_err(std::io::Error::other)?;
+    let fleet_keys = fleet::FleetKeys::load(&store)
+        .await
+        .map_err(std::io::Error::other)?;
+    let (fleet_events, _) = tokio::sync::broadcast::channel(1024);
     let state = http::AppState {
         store: store.clone(),
         config: Arc::new(config),
         metrics: Arc::default(),
         mqtt,
+        fleet_keys,
+        fleet_events,
     };
-    let housekeeping = tokio::spawn(housekeeping(store.clone()));
+    if let Some(link) = state.mqtt.clone() {
+        tokio::spawn(fleet::link::run(state.clone(), link));
+    }
+    let housekeeping = tokio::spawn(housekeeping(state.clone()));
     let app = http::app(state).into_make_service_with_connect_info::<SocketAddr>();
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
@@ -68,14 +78,21 @@ pub async fn run(
 }
 
 /// Hourly clean-up of rows nobody needs any more.
-async fn housekeeping(store: Store) {
+async fn housekeeping(state: http::AppState) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {
         tick.tick().await;
-        match store::idempotency::purge_expired(&store).await {
+        let store = &state.store;
+        match store::idempotency::purge_expired(store).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(removed = n, "expired idempotency keys removed"),
             Err(e) => tracing::warn!(error = %e, "idempotency clean-up failed"),
+        }
+        let cutoff = store::now_ms() - state.config.fleet.session_retention_days * 86_400_000;
+        match store::fleet::purge_sessions(store, cutoff).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(removed = n, "sessions past retention removed"),
+            Err(e) => tracing::warn!(error = %e, "session log clean-up failed"),
         }
     }
 }

@@ -25,6 +25,8 @@ pub struct Metrics {
     requests: Mutex<BTreeMap<(String, String, u16), u64>>,
     /// (method, route) → latency
     latency: Mutex<BTreeMap<(String, String), Histogram>>,
+    /// Agent messages by outcome (`accepted`, `duplicate`, `bad_signature`, …).
+    fleet: Mutex<BTreeMap<&'static str, u64>>,
 }
 
 impl Metrics {
@@ -44,6 +46,26 @@ impl Metrics {
         }
         h.total += 1;
         h.sum += seconds;
+    }
+
+    /// Counts one agent message by what became of it.
+    pub fn fleet_message(&self, outcome: &'static str) {
+        *self
+            .fleet
+            .lock()
+            .expect("metrics lock")
+            .entry(outcome)
+            .or_default() += 1;
+    }
+
+    /// How many agent messages had this outcome.
+    pub fn fleet_count(&self, outcome: &str) -> u64 {
+        self.fleet
+            .lock()
+            .expect("metrics lock")
+            .get(outcome)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// The text exposition, with `extra` gauges appended.
@@ -82,6 +104,14 @@ impl Metrics {
                 out,
                 "setu_http_request_duration_seconds_count{{{labels}}} {}",
                 h.total
+            );
+        }
+        out.push_str("# HELP setu_fleet_messages_total Agent messages by outcome.\n");
+        out.push_str("# TYPE setu_fleet_messages_total counter\n");
+        for (outcome, n) in self.fleet.lock().expect("metrics lock").iter() {
+            let _ = writeln!(
+                out,
+                "setu_fleet_messages_total{{outcome=\"{outcome}\"}} {n}"
             );
         }
         for (name, help, value) in extra {

@@ -17,7 +17,12 @@ pub const EXAMPLE: &str = include_str!("../agent.example.toml");
 #[serde(deny_unknown_fields)]
 pub struct AgentConfig {
     pub router: RouterConfig,
-    pub desired: DesiredConfig,
+    /// A desired-state file (standalone agent); exclusive with `controller`.
+    #[serde(default)]
+    pub desired: Option<DesiredConfig>,
+    /// Managed by a controller (after `setu-agent enroll`); exclusive with `desired`.
+    #[serde(default)]
+    pub controller: Option<ControllerConfig>,
     #[serde(default)]
     pub reconcile: ReconcileConfig,
     #[serde(default)]
@@ -53,6 +58,36 @@ pub struct TlsConfig {
 pub struct DesiredConfig {
     /// `.toml` or `.json` desired-state file, re-read when it changes.
     pub file: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ControllerConfig {
+    /// Where `setu-agent enroll` left the key and credentials; also holds the outbox.
+    pub state_dir: PathBuf,
+    /// PEM CA of the controller's HTTPS certificate (for an `https://` controller).
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// How often active sessions are checked for logins and logouts.
+    #[serde(default = "default_events_interval")]
+    pub events_interval_secs: u64,
+    #[serde(default = "default_telemetry_interval")]
+    pub telemetry_interval_secs: u64,
+    /// Outbox bound; the oldest telemetry goes first when full.
+    #[serde(default = "default_outbox_mb")]
+    pub outbox_max_mb: u64,
+}
+
+fn default_events_interval() -> u64 {
+    2
+}
+
+fn default_telemetry_interval() -> u64 {
+    60
+}
+
+fn default_outbox_mb() -> u64 {
+    64
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -133,7 +168,19 @@ impl AgentConfig {
         // Relative paths are relative to the config file, not to wherever the agent was started.
         let base = path.parent().unwrap_or(Path::new("."));
         config.router.password_file = base.join(&config.router.password_file);
-        config.desired.file = base.join(&config.desired.file);
+        if let Some(desired) = &mut config.desired {
+            desired.file = base.join(&desired.file);
+        }
+        if let Some(controller) = &mut config.controller {
+            controller.state_dir = base.join(&controller.state_dir);
+            controller.ca_file = controller.ca_file.as_ref().map(|f| base.join(f));
+        }
+        if config.desired.is_some() == config.controller.is_some() {
+            return Err(ConfigError::Invalid {
+                path: shown,
+                message: "set exactly one of [desired] (a file) and [controller] (after `setu-agent enroll`)".into(),
+            });
+        }
         if let Some(tls) = &mut config.router.tls {
             tls.ca_file = tls.ca_file.as_ref().map(|f| base.join(f));
         }

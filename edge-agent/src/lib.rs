@@ -7,12 +7,17 @@
 //! - [`status`]: the technicians' status page and `/status.json`.
 //! - [`config`]: the agent's configuration file.
 //! - [`backoff`]: jittered reconnect delays.
+//! - [`outbox`]: the durable on-disk outbox holding uplinks until the controller acks them.
+//! - [`link`]: enrollment and the MQTT link to the controller (uplinks, acks, desired, commands).
 //!
 //! [`run`] is the long-running agent; `main.rs` only parses the command line.
 
 pub mod backoff;
 pub mod config;
 pub mod desired;
+pub mod link;
+pub mod managed;
+pub mod outbox;
 pub mod reconcile;
 pub mod routeros;
 pub mod status;
@@ -30,9 +35,12 @@ use tokio::time::Instant;
 
 /// How often the desired-state file is checked for changes.
 const FILE_POLL: Duration = Duration::from_millis(250);
+/// How soon a desired state the controller could not deliver is fetched again.
+const FETCH_RETRY: Duration = Duration::from_secs(5);
 
 /// Runs the agent until `shutdown` completes: serves the status page on `status_listener` and
-/// reconciles the router every `reconcile.interval_secs` and whenever the desired file changes.
+/// reconciles the router every `reconcile.interval_secs`, whenever the desired file changes or
+/// (managed by a controller) whenever a new desired state or a command arrives.
 pub async fn run(
     config: AgentConfig,
     status_listener: TcpListener,
@@ -40,6 +48,15 @@ pub async fn run(
 ) -> std::io::Result<()> {
     let board = StatusBoard::new(&config.router.address);
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    let managed = match &config.controller {
+        Some(controller) => {
+            let managed = managed::Managed::start(controller, stop_rx.clone())
+                .map_err(std::io::Error::other)?;
+            board.link(managed.uplinks.status());
+            Some(managed)
+        }
+        None => None,
+    };
     let http = {
         let mut stop = stop_rx.clone();
         let app = status::router(board.clone());
@@ -56,22 +73,55 @@ pub async fn run(
         let _ = stop_tx.send(true);
     });
 
-    let mut agent = Agent::new(config, board);
+    let mut agent = Agent::new(config, board, managed);
     let mut next_pass = Instant::now();
+    let mut next_events = Instant::now();
+    let mut next_telemetry = Instant::now();
     let mut file_stamp = None;
     loop {
-        let changed = stamp(&agent.config.desired.file);
-        if changed != file_stamp {
-            file_stamp = changed;
-            next_pass = Instant::now();
+        if let Some(file) = agent.config.desired.as_ref().map(|d| d.file.clone()) {
+            let changed = stamp(&file);
+            if changed != file_stamp {
+                file_stamp = changed;
+                next_pass = Instant::now();
+            }
+        }
+        if agent.managed.is_some() {
+            if agent.retry_fetch().await {
+                next_pass = Instant::now();
+            }
+            if Instant::now() >= next_events {
+                next_events = Instant::now() + agent.watch_sessions().await;
+            }
+            if Instant::now() >= next_telemetry {
+                next_telemetry = Instant::now() + agent.telemetry().await;
+            }
         }
         if Instant::now() >= next_pass {
             next_pass = Instant::now() + agent.pass().await;
         }
-        let wake = next_pass.min(Instant::now() + FILE_POLL);
+        let mut wake = next_pass.min(Instant::now() + FILE_POLL);
+        if agent.managed.is_some() {
+            wake = wake.min(next_events).min(next_telemetry);
+        }
+        let down = async {
+            match agent.managed.as_mut() {
+                Some(m) => m.downs.recv().await,
+                None => std::future::pending().await,
+            }
+        };
+        // The guard `wait_for` returns is not `Send`: drop it inside, before another branch awaits.
+        let stopping = async {
+            let _ = stop_rx.wait_for(|s| *s).await;
+        };
         tokio::select! {
-            _ = stop_rx.wait_for(|s| *s) => break,
+            _ = stopping => break,
             _ = tokio::time::sleep_until(wake) => {}
+            Some(down) = down => {
+                if agent.handle_down(down).await {
+                    next_pass = Instant::now();
+                }
+            }
         }
     }
     if let Some(client) = agent.client.take() {
@@ -91,27 +141,48 @@ struct Agent {
     board: StatusBoard,
     client: Option<Client>,
     backoff: Backoff,
+    managed: Option<managed::Managed>,
+    fetch_backoff: Option<Instant>,
 }
 
 impl Agent {
-    fn new(config: AgentConfig, board: StatusBoard) -> Self {
+    fn new(config: AgentConfig, board: StatusBoard, managed: Option<managed::Managed>) -> Self {
         Agent {
             config,
             board,
             client: None,
             backoff: Backoff::new(Duration::from_secs(1), Duration::from_secs(60)),
+            managed,
+            fetch_backoff: None,
         }
+    }
+
+    /// The desired state to converge to, from the file or the controller.
+    fn desired(&self) -> Result<(u64, provisioning::Desired), String> {
+        if let Some(managed) = &self.managed {
+            return managed
+                .current
+                .clone()
+                .ok_or_else(|| "no desired state from the controller yet".to_owned());
+        }
+        let file = &self
+            .config
+            .desired
+            .as_ref()
+            .expect("validated: file or controller")
+            .file;
+        desired::load_file(file).map_err(|e| e.to_string())
     }
 
     /// One pass; returns the delay until the next one.
     async fn pass(&mut self) -> Duration {
         let interval = Duration::from_secs(self.config.reconcile.interval_secs.max(1));
-        let (version, desired) = match desired::load_file(&self.config.desired.file) {
+        let (version, desired) = match self.desired() {
             Ok(loaded) => loaded,
             Err(e) => {
-                // A broken file changes nothing on the router; the next edit triggers a pass.
-                self.board.reconcile_failed(0, "failed", &e.to_string());
-                tracing::error!(error = %e, "desired state not loaded");
+                // Nothing to converge to: the router is left as it is.
+                self.board.reconcile_failed(0, "failed", &e);
+                tracing::warn!(error = %e, "desired state not available");
                 return interval;
             }
         };
@@ -138,12 +209,19 @@ impl Agent {
                     "reconciled"
                 );
                 self.board.reconciled(version, &outcome);
+                let drift = self.board.snapshot().drift;
+                if let Some(managed) = &mut self.managed {
+                    managed.report(version, Ok(&outcome), &drift);
+                }
                 interval
             }
             Err(ReconcileError::Refused(refusal)) => {
                 tracing::error!(%refusal, "plan refused by a guard rail");
                 self.board
                     .reconcile_failed(version, "refused", &refusal.to_string());
+                if let Some(managed) = &mut self.managed {
+                    managed.report(version, Err(refusal.to_string()), &[]);
+                }
                 interval
             }
             Err(e) => {
@@ -170,7 +248,157 @@ impl Agent {
         let client = Client::connect(options).await.map_err(|e| e.to_string())?;
         self.backoff.reset();
         self.board.router_connected(client.capabilities());
+        if let Some(managed) = &self.managed {
+            managed.router_known(client.capabilities());
+        }
         self.client = Some(client.clone());
         Ok(client)
+    }
+
+    /// Fetches a desired state announced earlier that could not be fetched; true when a new one
+    /// is in hand.
+    async fn retry_fetch(&mut self) -> bool {
+        let due = self.fetch_backoff.is_none_or(|at| Instant::now() >= at);
+        let Some(managed) = self.managed.as_mut() else {
+            return false;
+        };
+        let Some(notice) = managed.pending.clone().filter(|_| due) else {
+            return false;
+        };
+        match managed.fetch(&notice).await {
+            Ok(()) => {
+                managed.pending = None;
+                self.fetch_backoff = None;
+                self.board.event(
+                    "info",
+                    format!("desired state version {} received", notice.version),
+                );
+                true
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, version = notice.version, "desired state not fetched");
+                self.board.event(
+                    "warn",
+                    format!("desired state version {}: {e}", notice.version),
+                );
+                self.fetch_backoff = Some(Instant::now() + FETCH_RETRY);
+                false
+            }
+        }
+    }
+
+    /// A message from the controller; true when a pass should run now.
+    async fn handle_down(&mut self, down: link::Down) -> bool {
+        use protocol::fleet::{CommandAction, CommandState};
+        match down {
+            link::Down::Desired(notice) => {
+                let Some(managed) = self.managed.as_mut() else {
+                    return false;
+                };
+                if notice.version <= managed.current_version() && managed.current_version() > 0 {
+                    return false;
+                }
+                managed.pending = Some(notice);
+                self.fetch_backoff = None;
+                self.retry_fetch().await
+            }
+            link::Down::Command(command) => {
+                let id = command.id.clone();
+                let result = match &command.action {
+                    CommandAction::Resync => {
+                        self.pass().await;
+                        Ok("reconciled".to_owned())
+                    }
+                    CommandAction::Rebirth => {
+                        if let Some(managed) = &self.managed {
+                            managed.push(managed.birth_message());
+                        }
+                        Ok("birth sent; unacknowledged uplinks resent".to_owned())
+                    }
+                    CommandAction::Kick { service, user } => match self.connected_client().await {
+                        Ok(client) => match self.managed.as_ref() {
+                            Some(managed) => managed
+                                .kick(&client, *service, user)
+                                .await
+                                .map(|n| format!("{n} session(s) ended"))
+                                .map_err(|e| e.to_string()),
+                            None => Err("not managed".into()),
+                        },
+                        Err(e) => Err(e),
+                    },
+                    CommandAction::Diagnostics => {
+                        let snapshot = self.board.snapshot();
+                        let outbox = self.managed.as_ref().map(|m| m.uplinks.outbox_stats());
+                        Ok(serde_json::json!({
+                            "router_reachable": snapshot.router_reachable,
+                            "router": snapshot.router,
+                            "last_router_error": snapshot.last_router_error,
+                            "managed_entries": snapshot.managed_entries,
+                            "outbox": outbox,
+                        })
+                        .to_string())
+                    }
+                    CommandAction::Unsupported => Err("rejected".to_owned()),
+                };
+                if let Some(managed) = &self.managed {
+                    match (&command.action, result) {
+                        (CommandAction::Unsupported, _) => managed.command_result(
+                            &id,
+                            CommandState::Rejected,
+                            "this agent does not know that action",
+                        ),
+                        (_, Ok(detail)) => {
+                            managed.command_result(&id, CommandState::Succeeded, detail)
+                        }
+                        (action, Err(e)) => managed.command_result(
+                            &id,
+                            CommandState::Failed,
+                            format!("{}: {e}", managed::describe(action)),
+                        ),
+                    }
+                }
+                false
+            }
+        }
+    }
+
+    /// Checks logins and logouts; returns the delay until the next look.
+    async fn watch_sessions(&mut self) -> Duration {
+        let interval = Duration::from_secs(
+            self.config
+                .controller
+                .as_ref()
+                .map_or(2, |c| c.events_interval_secs.max(1)),
+        );
+        let Ok(client) = self.connected_client().await else {
+            return interval;
+        };
+        if let Some(managed) = self.managed.as_mut() {
+            if let Err(e) = managed.watch_sessions(&client).await {
+                tracing::warn!(error = %e, "active sessions not read");
+                if e.is_connection_lost() {
+                    self.client = None;
+                }
+            }
+        }
+        interval
+    }
+
+    async fn telemetry(&mut self) -> Duration {
+        let interval = Duration::from_secs(
+            self.config
+                .controller
+                .as_ref()
+                .map_or(60, |c| c.telemetry_interval_secs.max(1)),
+        );
+        let Ok(client) = self.connected_client().await else {
+            return interval;
+        };
+        if let Some(managed) = &self.managed {
+            if let Err(e) = managed.telemetry(&client).await {
+                tracing::warn!(error = %e, "telemetry not read");
+            }
+        }
+        interval
     }
 }

@@ -55,6 +55,20 @@ enum Commands {
         #[arg(long)]
         desired: PathBuf,
     },
+    /// Enroll with a Setu controller using the one-time token from its router page: makes this
+    /// agent's key pair and stores the key and credentials (mode 0600) in --state-dir.
+    Enroll {
+        /// The controller's URL, e.g. https://setu.example.net
+        #[arg(long)]
+        controller: String,
+        #[arg(long)]
+        token: String,
+        #[arg(long, default_value = "/var/lib/setu-agent")]
+        state_dir: PathBuf,
+        /// PEM CA of the controller's HTTPS certificate.
+        #[arg(long)]
+        controller_ca: Option<PathBuf>,
+    },
     /// Run continuously: reconcile periodically and on change, serve the status page.
     Run {
         #[arg(long)]
@@ -140,6 +154,35 @@ async fn dispatch(command: Commands) -> anyhow::Result<ExitCode> {
     match command {
         Commands::DefaultConfig => {
             print!("{}", edge_agent::config::EXAMPLE);
+            Ok(ExitCode::SUCCESS)
+        }
+        Commands::Enroll {
+            controller,
+            token,
+            state_dir,
+            controller_ca,
+        } => {
+            let ca = match &controller_ca {
+                Some(file) => {
+                    let pem = std::fs::read(file)
+                        .with_context(|| format!("cannot read {}", file.display()))?;
+                    Some(
+                        rustls_pemfile::certs(&mut pem.as_slice())
+                            .collect::<Result<Vec<_>, _>>()?,
+                    )
+                }
+                None => None,
+            };
+            let enrollment =
+                edge_agent::link::identity::enroll(&controller, &token, &state_dir, ca.as_deref())
+                    .await?;
+            println!(
+                "enrolled as {} · MQTT {} · state in {}\nnow run the agent with [controller] state_dir = {:?}",
+                enrollment.agent_id,
+                enrollment.mqtt_url,
+                state_dir.display(),
+                state_dir.display().to_string()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Commands::Run { config } => {

@@ -54,6 +54,19 @@ pub struct StatusSnapshot {
     /// What still differs from the desired state (plan lines, passwords masked).
     pub drift: Vec<String>,
     pub events: Vec<Event>,
+    /// The link to the controller, when managed by one.
+    pub controller: Option<LinkSnapshot>,
+}
+
+/// The controller link as the page shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct LinkSnapshot {
+    pub connected: bool,
+    pub outbox_depth: u64,
+    pub outbox_bytes: u64,
+    /// Seconds since the controller last acknowledged an uplink.
+    pub last_ack_secs_ago: Option<u64>,
+    pub refused_downlinks: u64,
 }
 
 struct Inner {
@@ -72,6 +85,7 @@ pub struct StatusBoard {
     started: Instant,
     router_address: Arc<str>,
     inner: Arc<Mutex<Inner>>,
+    link: Arc<Mutex<Option<Arc<crate::link::LinkStatus>>>>,
 }
 
 pub fn now_unix() -> u64 {
@@ -94,7 +108,27 @@ impl StatusBoard {
                 drift: Vec::new(),
                 events: heapless::HistoryBuffer::new(),
             })),
+            link: Arc::default(),
         }
+    }
+
+    /// Shows the controller link on the page.
+    pub fn link(&self, status: Arc<crate::link::LinkStatus>) {
+        *self.link.lock().expect("status lock") = Some(status);
+    }
+
+    fn link_snapshot(&self) -> Option<LinkSnapshot> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let link = self.link.lock().expect("status lock").clone()?;
+        let last_ack = link.last_ack_ms.load(Relaxed);
+        Some(LinkSnapshot {
+            connected: link.connected.load(Relaxed),
+            outbox_depth: link.outbox_depth.load(Relaxed),
+            outbox_bytes: link.outbox_bytes.load(Relaxed),
+            last_ack_secs_ago: (last_ack > 0)
+                .then(|| (now_unix() * 1000).saturating_sub(last_ack) / 1000),
+            refused_downlinks: link.refused_downlinks.load(Relaxed),
+        })
     }
 
     fn with<R>(&self, f: impl FnOnce(&mut Inner) -> R) -> R {
@@ -214,6 +248,7 @@ impl StatusBoard {
 
     pub fn snapshot(&self) -> StatusSnapshot {
         let uptime_secs = self.started.elapsed().as_secs();
+        let controller = self.link_snapshot();
         self.with(|s| {
             let mut events: Vec<Event> = s.events.oldest_ordered().cloned().collect();
             events.reverse();
@@ -228,6 +263,7 @@ impl StatusBoard {
                 managed_entries: s.managed_entries,
                 drift: s.drift.clone(),
                 events,
+                controller,
             }
         })
     }
@@ -297,6 +333,25 @@ fn render_page(s: &StatusSnapshot) -> String {
                 escape(&r.version),
                 escape(&r.board),
                 if r.tls { " · API-SSL" } else { "" }
+            ),
+        );
+    }
+    if let Some(link) = &s.controller {
+        let state = if link.connected {
+            "<b class=ok>connected</b>"
+        } else {
+            "<b class=bad>disconnected</b>"
+        };
+        let ack = link.last_ack_secs_ago.map_or_else(
+            || "no ack yet".to_owned(),
+            |s| format!("last ack {s} s ago"),
+        );
+        row(
+            "Controller",
+            format!(
+                "{state} · outbox {} ({} KiB) · {ack}",
+                link.outbox_depth,
+                link.outbox_bytes / 1024
             ),
         );
     }

@@ -10,6 +10,7 @@
 //! `pages/<resource>.rs` the HTML pages, both calling `store::<resource>` with the caller's
 //! `Tenant`, both writing an audit entry for every change, both registering in `routes()`.
 
+pub mod agent;
 pub mod api;
 pub mod error;
 mod guard;
@@ -38,6 +39,21 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// `None` when no broker is configured.
     pub mqtt: Option<crate::broker::MqttLink>,
+    pub fleet_keys: crate::fleet::FleetKeys,
+    /// Changes the fleet link and live pages act on.
+    pub fleet_events: tokio::sync::broadcast::Sender<crate::fleet::FleetEvent>,
+}
+
+impl AppState {
+    /// Tells the fleet link that these routers' desired state changed.
+    pub fn fleet_changed(&self, routers: &[crate::store::RouterId]) {
+        for router in routers {
+            // No receiver (no link, no live page) is fine: agents also learn at their next birth.
+            let _ = self
+                .fleet_events
+                .send(crate::fleet::FleetEvent::DesiredChanged(*router));
+        }
+    }
 }
 
 /// What a route requires.
@@ -131,6 +147,7 @@ impl Routes {
 pub fn routes() -> Routes {
     let r = Routes::new();
     let r = health::routes(r);
+    let r = agent::routes(r);
     let r = pages::routes(r);
     api::routes(r)
 }

@@ -26,6 +26,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(2, "0002_mqtt_credentials"),
     migration!(3, "0003_branch_listing_index"),
     migration!(4, "0004_accounts_and_api"),
+    migration!(5, "0005_fleet"),
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS setu_migrations (

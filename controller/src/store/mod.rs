@@ -14,10 +14,15 @@ pub mod api_tokens;
 pub mod audit;
 pub mod branches;
 pub mod companies;
+pub mod fleet;
 pub mod idempotency;
 mod migrations;
 pub mod mqtt;
+pub mod plans;
+pub mod pops;
+pub mod routers;
 pub mod sessions;
+pub mod subscribers;
 pub mod throttle;
 pub mod users;
 
@@ -73,7 +78,17 @@ macro_rules! id_type {
     )*};
 }
 
-id_type!(CompanyId, BranchId, UserId, RoleId, ApiTokenId);
+id_type!(
+    CompanyId,
+    BranchId,
+    UserId,
+    RoleId,
+    ApiTokenId,
+    PopId,
+    RouterId,
+    PlanId,
+    SubscriberId
+);
 
 /// Whose rows a request may touch. Made from an authenticated session (or by the platform
 /// admin choosing a company); every tenant-owned query requires one.

@@ -15,6 +15,9 @@ const PUBLIC: &[(&str, &str)] = &[
     ("POST", "/login/code"),
     ("GET", "/lang/{code}"),
     ("GET", "/api/v1/openapi.json"),
+    // Agents, authenticated by the route itself: a one-time token, or the agent's credentials.
+    ("POST", "/fleet/v1/enroll"),
+    ("GET", "/fleet/v1/desired"),
 ];
 
 fn concrete(path: &str) -> String {

@@ -168,6 +168,39 @@ async fn every_id_route_refuses_another_companys_ids() {
         .await
         .unwrap();
     let beta_token: i64 = sqlx::Row::get(&beta_token, "id");
+    // Beta's fleet: a POP, a router, a plan, a subscriber.
+    let pop = controller::store::pops::create(&app.store, &b.tenant, "Beta POP", None)
+        .await
+        .unwrap();
+    let beta_router = controller::store::routers::create(&app.store, &b.tenant, pop.id, "beta-ccr")
+        .await
+        .unwrap();
+    let plan_fields = controller::store::plans::PlanFields {
+        name: "Beta 10M".into(),
+        download: "10M".into(),
+        upload: "5M".into(),
+        price_poisha: 50_000,
+        ..Default::default()
+    };
+    let beta_plan = controller::store::plans::create(&app.store, &b.tenant, &plan_fields)
+        .await
+        .unwrap();
+    let beta_subscriber = controller::store::subscribers::create(
+        &app.store,
+        &b.tenant,
+        &controller::store::subscribers::Fields {
+            name: "Beta customer".into(),
+            phone: "01712345678".into(),
+            router_id: beta_router.id,
+            plan_id: beta_plan.id,
+            pppoe_username: "beta.customer".into(),
+            pppoe_password: "secret-1".into(),
+            status: controller::store::subscribers::Status::Active,
+            branch_id: None,
+        },
+    )
+    .await
+    .unwrap();
     let audit_before = controller::store::audit::verify(&app.store)
         .await
         .unwrap()
@@ -191,6 +224,12 @@ async fn every_id_route_refuses_another_companys_ids() {
             beta_user
         } else if route.path.contains("/tokens/") {
             beta_token
+        } else if route.path.contains("/routers/") {
+            beta_router.id.0
+        } else if route.path.contains("/plans/") {
+            beta_plan.id.0
+        } else if route.path.contains("/subscribers/") {
+            beta_subscriber.id.0
         } else {
             panic!(
                 "{} {}: which of Beta's ids belongs here?",
@@ -203,7 +242,15 @@ async fn every_id_route_refuses_another_companys_ids() {
             ("PATCH", "/api/v1/branches/{id}") => r#"{"name":"taken over"}"#,
             ("PATCH", "/api/v1/roles/{id}") => r#"{"permissions":["dashboard.view"]}"#,
             ("POST", "/api/v1/users/{id}/password") => r#"{"password":"taken-over-123"}"#,
+            ("POST", "/api/v1/routers/{id}/commands") => r#"{"action":"resync"}"#,
+            ("PUT", "/api/v1/plans/{id}") => {
+                r#"{"name":"taken","download":"1M","upload":"1M","price_poisha":1}"#
+            }
+            ("PUT", "/api/v1/subscribers/{id}") => {
+                r#"{"name":"x","phone":"01712345678","router_id":1,"plan_id":1,"pppoe_username":"x","pppoe_password":"xxxx"}"#
+            }
             (_, p) if p.starts_with("/api/") => "",
+            (_, "/subscribers/{id}/status") => "status=suspended",
             _ => "permission=dashboard.view",
         };
         let content_type = if path.starts_with("/api/") {
@@ -237,6 +284,22 @@ async fn every_id_route_refuses_another_companys_ids() {
         .find(|r| r.name == "support")
         .unwrap();
     assert!(role.permissions.len() > 1);
+    let router = controller::store::routers::get(&app.store, &b.tenant, beta_router.id)
+        .await
+        .unwrap();
+    assert_eq!(router.revoked_at, None);
+    assert_eq!(router.desired_version, beta_router.desired_version);
+    let plan = controller::store::plans::get(&app.store, &b.tenant, beta_plan.id)
+        .await
+        .unwrap();
+    assert_eq!(plan.fields.name, "Beta 10M");
+    let subscriber = controller::store::subscribers::get(&app.store, &b.tenant, beta_subscriber.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        subscriber.status,
+        controller::store::subscribers::Status::Active
+    );
     assert_eq!(
         beta.get("/api/v1/me").await.status,
         200,

@@ -3,3 +3,4 @@
 
 mod client;
 mod fake_router;
+mod outbox;

@@ -4,6 +4,7 @@
 mod agent;
 mod crosscheck;
 mod faults;
+mod fleet;
 mod grammar;
 mod listen;
 mod login;

@@ -5,8 +5,13 @@
 pub(crate) mod audit;
 pub(crate) mod branches;
 pub(crate) mod companies;
+pub(crate) mod plans;
+pub(crate) mod pops;
 pub(crate) mod roles;
+pub(crate) mod routers;
+pub(crate) mod sessions;
 pub(crate) mod settings;
+pub(crate) mod subscribers;
 mod users;
 
 use super::{Access, ApiError, Auth, Routes};
@@ -25,6 +30,11 @@ pub fn routes(r: Routes) -> Routes {
     let r = roles::routes(r);
     let r = settings::routes(r);
     let r = audit::routes(r);
+    let r = pops::routes(r);
+    let r = routers::routes(r);
+    let r = plans::routes(r);
+    let r = subscribers::routes(r);
+    let r = sessions::routes(r);
     users::routes(r)
 }
 

@@ -5,9 +5,12 @@ mod account;
 mod audit;
 mod branches;
 mod companies;
+mod fleet;
+mod plans;
 mod roles;
 mod settings;
 mod shell;
+mod subscribers;
 mod tokens;
 mod users;
 
@@ -134,6 +137,78 @@ pub fn routes(r: Routes) -> Routes {
             "/roles/{id}/delete",
             Access::Needs(Permission::RolesManage),
             post(roles::delete),
+        )
+        .add(
+            "GET",
+            "/fleet",
+            Access::Needs(Permission::RoutersView),
+            get(fleet::list),
+        )
+        .add(
+            "GET",
+            "/fleet/live",
+            Access::Needs(Permission::RoutersView),
+            get(fleet::live),
+        )
+        .add(
+            "POST",
+            "/pops",
+            Access::Needs(Permission::RoutersManage),
+            post(fleet::add_pop),
+        )
+        .add(
+            "POST",
+            "/routers",
+            Access::Needs(Permission::RoutersManage),
+            post(fleet::add_router),
+        )
+        .add(
+            "GET",
+            "/routers/{id}",
+            Access::Needs(Permission::RoutersView),
+            get(fleet::show),
+        )
+        .add(
+            "POST",
+            "/routers/{id}/enrollment",
+            Access::Needs(Permission::RoutersManage),
+            post(fleet::enroll),
+        )
+        .add(
+            "POST",
+            "/routers/{id}/revoke",
+            Access::Needs(Permission::RoutersManage),
+            post(fleet::revoke),
+        )
+        .add(
+            "GET",
+            "/plans",
+            Access::Needs(Permission::SubscribersView),
+            get(plans::list),
+        )
+        .add(
+            "POST",
+            "/plans",
+            Access::Needs(Permission::PlansManage),
+            post(plans::create),
+        )
+        .add(
+            "GET",
+            "/subscribers",
+            Access::Needs(Permission::SubscribersView),
+            get(subscribers::list),
+        )
+        .add(
+            "POST",
+            "/subscribers",
+            Access::Needs(Permission::SubscribersManage),
+            post(subscribers::create),
+        )
+        .add(
+            "POST",
+            "/subscribers/{id}/status",
+            Access::Needs(Permission::SubscribersManage),
+            post(subscribers::set_status),
         )
         .add(
             "GET",

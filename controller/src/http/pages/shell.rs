@@ -56,6 +56,13 @@ impl Page<'_> {
         let mut nav = format!("<a href=/><b>{}</b></a>", t(lang, "app.name"));
         for (permission, href, key) in [
             (Permission::DashboardView, "/", "nav.dashboard"),
+            (
+                Permission::SubscribersView,
+                "/subscribers",
+                "nav.subscribers",
+            ),
+            (Permission::SubscribersView, "/plans", "nav.plans"),
+            (Permission::RoutersView, "/fleet", "nav.fleet"),
             (Permission::BranchesView, "/branches", "nav.branches"),
             (Permission::UsersView, "/users", "nav.users"),
             (Permission::RolesManage, "/roles", "nav.roles"),

@@ -1,0 +1,917 @@
+//! The whole fleet link: controller (with its embedded broker) + enrolled agent + simulated
+//! router. A subscriber changed in the controller reaches the router; sessions on the router
+//! reach the controller's session log.
+
+use controller::store::{api_tokens, Tenant};
+use edge_agent::config::AgentConfig;
+use edge_agent::link::http;
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use tests::routeros_sim::{self, SimConfig, SimHandle};
+
+const ROUTER_USER: &str = "setu";
+const ROUTER_PASSWORD: &str = "router-pw";
+
+pub struct Fleet {
+    pub base: String,
+    pub broker: std::net::SocketAddr,
+    pub token: String,
+    pub store: controller::store::Store,
+    pub tenant: Tenant,
+    pub sim: SimHandle,
+    pub dir: PathBuf,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn temp_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "setu-fleet-{tag}-{}",
+        &controller::random::token()[..10]
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Controller with the embedded broker, an owner's API token, and a simulated router.
+pub async fn fleet() -> Fleet {
+    fleet_with(|_| {}).await
+}
+
+/// Like [`fleet`], with the controller's configuration adjusted first.
+pub async fn fleet_with(adjust: impl FnOnce(&mut controller::config::Config)) -> Fleet {
+    let dir = temp_dir("controller");
+    let mut config = controller::config::Config {
+        data_dir: dir.clone(),
+        ..controller::config::Config::default()
+    };
+    config.mqtt.listen = std::net::SocketAddr::from(([127, 0, 0, 1], free_port()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    config.fleet.public_url = base.clone();
+    adjust(&mut config);
+    let broker = config.mqtt.listen;
+    let store = controller::open_store(&config).await.unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(controller::run(config, store.clone(), listener, async {
+        let _ = stopped.await;
+    }));
+    let company = controller::bootstrap::create_company(&store, "Padma Net")
+        .await
+        .unwrap();
+    let tenant = Tenant::company(company.id);
+    let owner = controller::bootstrap::create_staff(
+        &store,
+        &tenant,
+        "owner1",
+        "Owner",
+        "owner1-password",
+        "owner",
+    )
+    .await
+    .unwrap();
+    let token = format!("setu_{}", controller::random::token());
+    let all: Vec<&str> = controller::rbac::Permission::ALL
+        .iter()
+        .filter(|p| !p.is_platform_only())
+        .map(|p| p.name())
+        .collect();
+    api_tokens::create(
+        &store,
+        &tenant,
+        owner.id,
+        "fleet test",
+        &controller::random::sha256_hex(&token),
+        &all,
+        controller::store::now_ms() + 86_400_000,
+    )
+    .await
+    .unwrap();
+    let sim = routeros_sim::start(SimConfig {
+        users: vec![(ROUTER_USER.into(), ROUTER_PASSWORD.into())],
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    Fleet {
+        base,
+        broker,
+        token,
+        store,
+        tenant,
+        sim,
+        dir,
+        _stop: stop,
+    }
+}
+
+impl Fleet {
+    pub async fn api(&self, method: &str, path: &str, body: &str) -> (u16, serde_json::Value) {
+        let auth = format!("Bearer {}", self.token);
+        let body = (!body.is_empty()).then_some(("application/json", body.as_bytes()));
+        let r = http::request(
+            method,
+            &format!("{}{path}", self.base),
+            &[("Authorization", &auth)],
+            body,
+            None,
+        )
+        .await
+        .unwrap();
+        let json = serde_json::from_slice(&r.body).unwrap_or(serde_json::Value::Null);
+        (r.status, json)
+    }
+
+    /// A POP and a router record; returns the router's id and a fresh enrollment token.
+    pub async fn router_with_token(&self, name: &str) -> (i64, String) {
+        let (status, pop) = self
+            .api(
+                "POST",
+                "/api/v1/pops",
+                &format!(r#"{{"name":"{name} POP"}}"#),
+            )
+            .await;
+        assert_eq!(status, 201, "{pop}");
+        let (status, router) = self
+            .api(
+                "POST",
+                "/api/v1/routers",
+                &format!(r#"{{"pop_id":{},"name":"{name}"}}"#, pop["id"]),
+            )
+            .await;
+        assert_eq!(status, 201, "{router}");
+        let id = router["id"].as_i64().unwrap();
+        let (status, enrollment) = self
+            .api("POST", &format!("/api/v1/routers/{id}/enrollment"), "")
+            .await;
+        assert_eq!(status, 201, "{enrollment}");
+        assert!(enrollment["command"]
+            .as_str()
+            .unwrap()
+            .starts_with("setu-agent enroll --controller http://"));
+        (id, enrollment["token"].as_str().unwrap().to_owned())
+    }
+
+    /// Enrolls an agent with `token` and runs it against the simulator.
+    pub async fn start_agent(&self, token: &str) -> Agent {
+        let state_dir = self
+            .dir
+            .join(format!("agent-{}", &controller::random::token()[..6]));
+        edge_agent::link::identity::enroll(&self.base, token, &state_dir, None)
+            .await
+            .expect("enrollment");
+        self.run_agent(&state_dir).await
+    }
+
+    /// Runs an already enrolled agent from `state_dir`.
+    pub async fn run_agent(&self, state_dir: &Path) -> Agent {
+        let config = agent_config(&self.dir, self.sim.addr(), state_dir);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(edge_agent::run(config, listener, async {
+            let _ = stopped.await;
+        }));
+        Agent {
+            state_dir: state_dir.to_owned(),
+            stop: Some(stop),
+            task,
+        }
+    }
+
+    pub async fn plan(&self, name: &str, down: &str) -> i64 {
+        let (status, plan) = self
+            .api(
+                "POST",
+                "/api/v1/plans",
+                &format!(r#"{{"name":"{name}","download":"{down}","upload":"{down}","price_poisha":50000}}"#),
+            )
+            .await;
+        assert_eq!(status, 201, "{plan}");
+        plan["id"].as_i64().unwrap()
+    }
+}
+
+pub struct Agent {
+    pub state_dir: PathBuf,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Agent {
+    /// Stops it gracefully (it says goodbye to the broker).
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(5), &mut self.task).await;
+    }
+
+    /// Like `kill -9`: the task is dropped mid-whatever, nothing is flushed or closed.
+    pub fn kill(self) {
+        self.task.abort();
+    }
+}
+
+fn agent_config(dir: &Path, router: std::net::SocketAddr, state_dir: &Path) -> AgentConfig {
+    std::fs::write(dir.join("router-password"), ROUTER_PASSWORD).unwrap();
+    let text = format!(
+        "[router]\naddress = \"{router}\"\nuser = \"{ROUTER_USER}\"\npassword_file = \"router-password\"\n\n\
+         [controller]\nstate_dir = \"{}\"\nevents_interval_secs = 1\ntelemetry_interval_secs = 2\n\n\
+         [status]\nlisten = \"127.0.0.1:0\"\n",
+        state_dir.display()
+    );
+    let path = dir.join(format!("agent-{}.toml", &controller::random::token()[..6]));
+    std::fs::write(&path, text).unwrap();
+    AgentConfig::load(&path).unwrap()
+}
+
+/// Waits up to `secs` for `check` to hold.
+pub async fn eventually<F: FnMut() -> bool>(secs: u64, what: &str, mut check: F) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !check() {
+        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+pub fn secret(sim: &SimHandle, name: &str) -> Option<BTreeMap<String, String>> {
+    sim.rows("/ppp/secret")
+        .into_iter()
+        .find(|r| r.get("name").map(String::as_str) == Some(name))
+}
+
+fn active(sim: &SimHandle, name: &str) -> bool {
+    sim.rows("/ppp/active")
+        .iter()
+        .any(|r| r.get("name").map(String::as_str) == Some(name))
+}
+
+async fn router_json(f: &Fleet, id: i64) -> serde_json::Value {
+    f.api("GET", &format!("/api/v1/routers/{id}"), "").await.1
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscriber_changed_in_the_office_reaches_the_router_and_sessions_come_back() {
+    let f = fleet().await;
+    let (router_id, token) = f.router_with_token("Mirpur CCR").await;
+    let agent = f.start_agent(&token).await;
+    // The token is dead once used.
+    let reuse =
+        edge_agent::link::identity::enroll(&f.base, &token, &f.dir.join("again"), None).await;
+    assert!(
+        reuse
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("enrollment token")),
+        "{reuse:?}"
+    );
+
+    let plan = f.plan("Home 10M", "10M").await;
+    let (status, sub) = f
+        .api(
+            "POST",
+            "/api/v1/subscribers",
+            &format!(
+                r#"{{"name":"Rahim","phone":"01712345678","router_id":{router_id},"plan_id":{plan},"pppoe_username":"rahim.mirpur","pppoe_password":"k7Qm2vXa"}}"#
+            ),
+        )
+        .await;
+    assert_eq!(status, 201, "{sub}");
+    let sub_id = sub["id"].as_i64().unwrap();
+    let (status, karim) = f
+        .api(
+            "POST",
+            "/api/v1/subscribers",
+            &format!(
+                r#"{{"name":"Karim","phone":"01812345678","router_id":{router_id},"plan_id":{plan},"pppoe_username":"karim.uttara","pppoe_password":"p9Lw4nZe"}}"#
+            ),
+        )
+        .await;
+    assert_eq!(status, 201, "{karim}");
+    let profile = format!("setu-plan-{plan}");
+    eventually(20, "the secret on the router", || {
+        secret(&f.sim, "rahim.mirpur")
+            .is_some_and(|s| s["profile"] == profile && s["disabled"] == "false")
+    })
+    .await;
+
+    // Online, applied = desired, in the API.
+    let mut router = serde_json::Value::Null;
+    for _ in 0..100 {
+        router = router_json(&f, router_id).await;
+        if router["online"] == true && router["applied_version"] == router["desired_version"] {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(router["online"], true, "{router}");
+    assert_eq!(
+        router["applied_version"], router["desired_version"],
+        "{router}"
+    );
+    assert_eq!(router["routeros_version"], "7.18.2 (stable)", "{router}");
+
+    // The subscriber dials in: the session reaches the controller's log.
+    f.sim
+        .ppp_connect(
+            "rahim.mirpur",
+            "k7Qm2vXa",
+            Ipv4Addr::new(10, 20, 0, 15),
+            "AA:BB:CC:00:11:22",
+        )
+        .unwrap();
+    let mut sessions = serde_json::Value::Null;
+    for _ in 0..100 {
+        sessions = f
+            .api("GET", "/api/v1/sessions?username=rahim.mirpur", "")
+            .await
+            .1;
+        if sessions["items"].as_array().is_some_and(|i| !i.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let session = &sessions["items"][0];
+    assert_eq!(session["address"], "10.20.0.15", "{sessions}");
+    assert_eq!(session["caller_id"], "AA:BB:CC:00:11:22");
+    assert_eq!(session["subscriber_id"], sub_id);
+    assert!(session["ended_at"].is_null());
+    // "Who had 10.20.0.15 just now?"
+    let now = controller::i18n::dhaka_time(controller::store::now_ms() + 60_000);
+    let (_, who) = f
+        .api(
+            "GET",
+            &format!(
+                "/api/v1/sessions?address=10.20.0.15&at={}",
+                now.replace(' ', "T")
+            ),
+            "",
+        )
+        .await;
+    assert_eq!(who["items"][0]["username"], "rahim.mirpur", "{who}");
+
+    // Suspended in the office: disabled on the router and the session kicked.
+    let body = |status: &str| {
+        format!(
+            r#"{{"name":"Rahim","phone":"01712345678","router_id":{router_id},"plan_id":{plan},"pppoe_username":"rahim.mirpur","pppoe_password":"k7Qm2vXa","status":"{status}"}}"#
+        )
+    };
+    let (status, _) = f
+        .api(
+            "PUT",
+            &format!("/api/v1/subscribers/{sub_id}"),
+            &body("suspended"),
+        )
+        .await;
+    assert_eq!(status, 200);
+    eventually(20, "suspension on the router", || {
+        secret(&f.sim, "rahim.mirpur").is_some_and(|s| s["disabled"] == "true")
+            && !active(&f.sim, "rahim.mirpur")
+    })
+    .await;
+    // The kick ends the session in the log too.
+    let mut ended = false;
+    for _ in 0..100 {
+        let (_, s) = f
+            .api("GET", "/api/v1/sessions?username=rahim.mirpur", "")
+            .await;
+        if s["items"][0]["ended_at"].is_i64() {
+            ended = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(ended, "the session's end reached the log");
+
+    // Reconnected: enabled again.
+    f.api(
+        "PUT",
+        &format!("/api/v1/subscribers/{sub_id}"),
+        &body("active"),
+    )
+    .await;
+    eventually(20, "reconnection on the router", || {
+        secret(&f.sim, "rahim.mirpur").is_some_and(|s| s["disabled"] == "false")
+    })
+    .await;
+
+    // Deleted: gone from the router.
+    let (status, _) = f
+        .api("DELETE", &format!("/api/v1/subscribers/{sub_id}"), "")
+        .await;
+    assert_eq!(status, 204);
+    eventually(20, "removal from the router", || {
+        secret(&f.sim, "rahim.mirpur").is_none()
+    })
+    .await;
+
+    // Deleting the last one empties the desired state: the agent refuses rather than wipe the
+    // router (the controller may have lost its data), and says so.
+    f.api(
+        "DELETE",
+        &format!("/api/v1/subscribers/{}", karim["id"]),
+        "",
+    )
+    .await;
+    let mut refused = serde_json::Value::Null;
+    for _ in 0..100 {
+        refused = router_json(&f, router_id).await;
+        if refused["drift_json"]
+            .as_str()
+            .is_some_and(|d| d.contains("allow_empty_desired"))
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        refused["drift_json"]
+            .as_str()
+            .unwrap()
+            .contains("allow_empty_desired"),
+        "{refused}"
+    );
+    assert!(secret(&f.sim, "karim.uttara").is_some(), "nothing wiped");
+    assert!(refused["applied_version"].as_i64() < refused["desired_version"].as_i64());
+    agent.stop().await;
+}
+
+/// A TCP relay between agents and the broker that can be cut, like a POP's uplink going down.
+pub struct Outage {
+    pub addr: std::net::SocketAddr,
+    down: tokio::sync::watch::Sender<bool>,
+}
+
+impl Outage {
+    pub async fn start(target: std::net::SocketAddr) -> Outage {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (down, watch) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut inbound, _)) = listener.accept().await else {
+                    return;
+                };
+                if *watch.borrow() {
+                    continue; // dropped: the link is down
+                }
+                let mut cut = watch.clone();
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = cut.wait_for(|d| *d) => {}
+                    }
+                });
+            }
+        });
+        Outage { addr, down }
+    }
+
+    pub fn set_down(&self, down: bool) {
+        self.down.send_replace(down);
+    }
+}
+
+async fn count(f: &Fleet, sql: &str) -> i64 {
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+        .fetch_one(f.store.pool())
+        .await
+        .unwrap();
+    sqlx::Row::get(&row, "n")
+}
+
+async fn metric(f: &Fleet, outcome: &str) -> u64 {
+    let r = http::request("GET", &format!("{}/metrics", f.base), &[], None, None)
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&r.body).into_owned();
+    let prefix = format!("setu_fleet_messages_total{{outcome=\"{outcome}\"}} ");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+async fn subscriber_on(f: &Fleet, router: i64, plan: i64, user: &str) -> i64 {
+    let (status, sub) = f
+        .api(
+            "POST",
+            "/api/v1/subscribers",
+            &format!(
+                r#"{{"name":"{user}","phone":"01712345678","router_id":{router},"plan_id":{plan},"pppoe_username":"{user}","pppoe_password":"pw-{user}"}}"#
+            ),
+        )
+        .await;
+    assert_eq!(status, 201, "{sub}");
+    sub["id"].as_i64().unwrap()
+}
+
+/// Broker unreachable for 30 s while subscribers log in and out: afterwards every event is in
+/// the database exactly once (outbox, acks, idempotent storage).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_during_a_30_second_outage_arrive_exactly_once() {
+    // The relay must exist before enrollment hands its address to the agent.
+    let broker_port = free_port();
+    let outage = Outage::start(std::net::SocketAddr::from(([127, 0, 0, 1], broker_port))).await;
+    let relay = outage.addr;
+    let f = fleet_with(|c| {
+        c.mqtt.listen = std::net::SocketAddr::from(([127, 0, 0, 1], broker_port));
+        c.fleet.agent_mqtt_url = format!("mqtt://{relay}");
+    })
+    .await;
+    let (router_id, token) = f.router_with_token("Uttara").await;
+    let plan = f.plan("Home 5M", "5M").await;
+    let users: Vec<String> = (1..=5).map(|i| format!("user{i}")).collect();
+    for user in &users {
+        subscriber_on(&f, router_id, plan, user).await;
+    }
+    let agent = f.start_agent(&token).await;
+    eventually(20, "all secrets on the router", || {
+        users.iter().all(|u| secret(&f.sim, u).is_some())
+    })
+    .await;
+
+    outage.set_down(true);
+    // Sessions start and stop while the controller cannot be reached.
+    for (i, user) in users.iter().enumerate() {
+        f.sim
+            .ppp_connect(
+                user,
+                &format!("pw-{user}"),
+                Ipv4Addr::new(10, 20, 1, i as u8 + 10),
+                "AA:BB:CC:00:00:01",
+            )
+            .unwrap();
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    for user in &users[..3] {
+        assert!(f.sim.ppp_disconnect(user));
+    }
+    tokio::time::sleep(Duration::from_secs(27)).await;
+    assert_eq!(
+        count(&f, "SELECT COUNT(*) AS n FROM session_log").await,
+        0,
+        "nothing arrived while the link was down"
+    );
+    outage.set_down(false);
+
+    // 5 logins and 3 logouts: 5 sessions, 3 of them ended, each stored once.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let sessions = count(&f, "SELECT COUNT(*) AS n FROM session_log").await;
+        let ended = count(
+            &f,
+            "SELECT COUNT(*) AS n FROM session_log WHERE ended_at IS NOT NULL",
+        )
+        .await;
+        if sessions == 5 && ended == 3 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "sessions {sessions}, ended {ended}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        count(
+            &f,
+            "SELECT COUNT(*) AS n FROM agent_messages WHERE kind = 'event'"
+        )
+        .await,
+        8
+    );
+    // And the outbox empties: every record acknowledged.
+    let outbox_dir = agent.state_dir.join("outbox");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::fs::read_dir(&outbox_dir).unwrap().count() > 0 {
+        assert!(Instant::now() < deadline, "outbox not drained");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        count(&f, "SELECT COUNT(*) AS n FROM session_log").await,
+        5,
+        "no duplicates after the replay"
+    );
+    agent.stop().await;
+}
+
+/// `kill -9` of the agent in the middle of applying a large plan: after a restart the router
+/// converges, and nothing was applied twice (duplicates would be refused by the router).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_killed_mid_apply_converges_after_restart() {
+    const N: i64 = 3000;
+    let f = fleet().await;
+    let (router_id, token) = f.router_with_token("Gulshan").await;
+    let plan = f.plan("Home 10M", "10M").await;
+    // Many subscribers at once, straight into the database; the API adds the last one, which
+    // bumps the version and tells the agent.
+    let mut tx = f.store.pool().begin().await.unwrap();
+    for i in 1..N {
+        sqlx::query(
+            "INSERT INTO subscribers (company_id, router_id, plan_id, name, phone, pppoe_username, pppoe_password,
+                 status, created_at, updated_at) VALUES ($1, $2, $3, $4, '01712345678', $4, 'pw-12345', 'active', 0, 0)",
+        )
+        .bind(f.tenant.company.0)
+        .bind(router_id)
+        .bind(plan)
+        .bind(format!("bulk{i}"))
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let agent = f.start_agent(&token).await;
+    subscriber_on(&f, router_id, plan, &format!("bulk{N}")).await;
+    let secrets = || f.sim.rows("/ppp/secret").len() as i64;
+    eventually(30, "the apply to begin", || secrets() > 0).await;
+    let state_dir = agent.state_dir.clone();
+    agent.kill();
+    let at_kill = secrets();
+    assert!(
+        at_kill < N,
+        "killed after the plan finished ({at_kill}); make N larger"
+    );
+
+    let agent = f.run_agent(&state_dir).await;
+    eventually(60, "convergence after the restart", || secrets() == N).await;
+    let rows = f.sim.rows("/ppp/secret");
+    let mut names: Vec<&str> = rows.iter().map(|r| r["name"].as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len() as i64, N, "every secret exactly once");
+    let mut router = serde_json::Value::Null;
+    for _ in 0..200 {
+        router = router_json(&f, router_id).await;
+        if router["applied_version"] == router["desired_version"] {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        router["applied_version"], router["desired_version"],
+        "{router}"
+    );
+    agent.stop().await;
+}
+
+/// A message signed with another agent's key, or claiming another agent's id, is refused and
+/// audited; a revoked agent is refused; an expired command is not executed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_messages_revoked_agents_and_expired_commands_are_refused() {
+    use protocol::fleet::{
+        self as wire, topics, AgentId, Command, CommandAction, DownBody, DownEnvelope, Envelope,
+        Service, SessionChange, SessionEvent, UpBody,
+    };
+    let f = fleet().await;
+    let (router_a, token_a) = f.router_with_token("Alpha").await;
+    let (_, token_b) = f.router_with_token("Beta").await;
+    let plan = f.plan("Home 10M", "10M").await;
+    subscriber_on(&f, router_a, plan, "rahim").await;
+    let agent_a = f.start_agent(&token_a).await;
+    // B is enrolled but its agent does not run: the test speaks for it.
+    let dir_b = f.dir.join("agent-b");
+    edge_agent::link::identity::enroll(&f.base, &token_b, &dir_b, None)
+        .await
+        .unwrap();
+    let b = edge_agent::link::identity::load(&dir_b).unwrap();
+    let a_id = AgentId::parse(
+        &edge_agent::link::identity::load(&agent_a.state_dir)
+            .unwrap()
+            .enrollment
+            .agent_id,
+    )
+    .unwrap();
+    eventually(20, "A's secret on the router", || {
+        secret(&f.sim, "rahim").is_some()
+    })
+    .await;
+
+    let mut options =
+        rumqttc::MqttOptions::new("forger", f.broker.ip().to_string(), f.broker.port());
+    options.set_credentials(&b.enrollment.mqtt_username, &b.enrollment.mqtt_password);
+    let (client, mut events) = rumqttc::AsyncClient::new(options, 16);
+    tokio::spawn(async move { while events.poll().await.is_ok() {} });
+    let event = |agent: &AgentId, user: &str| Envelope {
+        v: wire::PROTOCOL_VERSION,
+        agent_id: agent.clone(),
+        boot_id: wire::new_boot_id(),
+        seq: 1,
+        sent_at_ms: controller::store::now_ms(),
+        mono_ms: 1,
+        clock_synced: true,
+        historical: false,
+        body: UpBody::Event(SessionEvent {
+            change: SessionChange::Up,
+            service: Service::Pppoe,
+            user: user.into(),
+            address: "10.99.0.1".into(),
+            caller_id: "00:00:00:00:00:01".into(),
+            router_session_id: "*1".into(),
+            at_ms: controller::store::now_ms(),
+            uptime_secs: None,
+            bytes_in: None,
+            bytes_out: None,
+        }),
+    };
+    // B's key, A's name, A's topic: bad signature.
+    let forged = wire::seal_up(&event(&a_id, "forged1"), &b.key);
+    client
+        .publish(
+            topics::up(&a_id, topics::UpKind::Event),
+            rumqttc::QoS::AtLeastOnce,
+            false,
+            forged,
+        )
+        .await
+        .unwrap();
+    // B's key, B's topic, but claiming to be A inside: wrong agent.
+    let claiming = wire::seal_up(&event(&a_id, "forged2"), &b.key);
+    client
+        .publish(
+            topics::up(&b.agent_id, topics::UpKind::Event),
+            rumqttc::QoS::AtLeastOnce,
+            false,
+            claiming,
+        )
+        .await
+        .unwrap();
+    // Garbage and oversize payloads are counted, not fatal.
+    client
+        .publish(
+            topics::up(&b.agent_id, topics::UpKind::Event),
+            rumqttc::QoS::AtLeastOnce,
+            false,
+            b"{\"m\":".to_vec(),
+        )
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while metric(&f, "bad_signature").await < 1
+        || metric(&f, "wrong_agent").await < 1
+        || metric(&f, "malformed").await < 1
+    {
+        assert!(Instant::now() < deadline, "refusals not counted");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        count(
+            &f,
+            "SELECT COUNT(*) AS n FROM session_log WHERE username LIKE 'forged%'"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        count(
+            &f,
+            "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'fleet.message_refused'"
+        )
+        .await,
+        2,
+        "both forgeries audited"
+    );
+
+    // An expired command, properly signed by the controller, is not executed.
+    f.sim
+        .ppp_connect(
+            "rahim",
+            "pw-rahim",
+            Ipv4Addr::new(10, 20, 0, 5),
+            "AA:BB:CC:00:00:05",
+        )
+        .unwrap();
+    let row = sqlx::query("SELECT pkcs8_hex FROM fleet_keys")
+        .fetch_one(f.store.pool())
+        .await
+        .unwrap();
+    let pkcs8 = controller::fleet::unhex(&sqlx::Row::get::<String, _>(&row, "pkcs8_hex")).unwrap();
+    let controller_key = wire::keypair_from_pkcs8(&pkcs8).unwrap();
+    let now = controller::store::now_ms();
+    let stale = DownEnvelope {
+        v: wire::PROTOCOL_VERSION,
+        agent_id: a_id.clone(),
+        issued_at_ms: now - 3_600_000,
+        body: DownBody::Command(Command {
+            id: "cmd-stale-kick".into(),
+            action: CommandAction::Kick {
+                service: Service::Pppoe,
+                user: "rahim".into(),
+            },
+            issued_at_ms: now - 3_600_000,
+            expires_at_ms: now - 3_000_000,
+        }),
+    };
+    client
+        .publish(
+            topics::down(&a_id, topics::DownKind::Command),
+            rumqttc::QoS::AtLeastOnce,
+            false,
+            wire::seal_down(&stale, &controller_key),
+        )
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while count(
+        &f,
+        "SELECT COUNT(*) AS n FROM agent_messages WHERE kind = 'command_result'",
+    )
+    .await
+        < 1
+    {
+        assert!(
+            Instant::now() < deadline,
+            "no answer to the expired command"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(active(&f.sim, "rahim"), "the expired kick was not executed");
+
+    // A live kick through the API is.
+    let (status, issued) = f
+        .api(
+            "POST",
+            &format!("/api/v1/routers/{router_a}/commands"),
+            r#"{"action":"kick","user":"rahim"}"#,
+        )
+        .await;
+    assert_eq!(status, 202, "{issued}");
+    eventually(10, "the kick", || !active(&f.sim, "rahim")).await;
+    let mut commands = serde_json::Value::Null;
+    for _ in 0..100 {
+        commands = f
+            .api("GET", &format!("/api/v1/routers/{router_a}/commands"), "")
+            .await
+            .1;
+        if commands[0]["state"] == "succeeded" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(commands[0]["state"], "succeeded", "{commands}");
+
+    // Revoked: A's messages are refused from now on, and its login is dead.
+    let (status, _) = f
+        .api("POST", &format!("/api/v1/routers/{router_a}/revoke"), "")
+        .await;
+    assert_eq!(status, 200);
+    f.sim
+        .ppp_connect(
+            "rahim",
+            "pw-rahim",
+            Ipv4Addr::new(10, 20, 0, 6),
+            "AA:BB:CC:00:00:06",
+        )
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while metric(&f, "revoked_agent").await < 1 {
+        assert!(
+            Instant::now() < deadline,
+            "a revoked agent's message was not refused"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        count(
+            &f,
+            "SELECT COUNT(*) AS n FROM session_log WHERE address = '10.20.0.6'"
+        )
+        .await,
+        0
+    );
+    let a = edge_agent::link::identity::load(&agent_a.state_dir).unwrap();
+    assert!(
+        !controller::store::mqtt::check(
+            &f.store,
+            &a.enrollment.mqtt_username,
+            &a.enrollment.mqtt_password
+        )
+        .await
+        .unwrap(),
+        "the revoked login is refused by the broker"
+    );
+    let auth = http::basic_auth(&a.enrollment.mqtt_username, &a.enrollment.mqtt_password);
+    let fetch = http::request(
+        "GET",
+        &format!("{}/fleet/v1/desired", f.base),
+        &[("Authorization", &auth)],
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(fetch.status, 401, "nor can it fetch the desired state");
+    agent_a.stop().await;
+}
