@@ -182,7 +182,11 @@ impl Agent {
             Err(e) => {
                 // Nothing to converge to: the router is left as it is.
                 self.board.reconcile_failed(0, "failed", &e);
-                tracing::warn!(error = %e, "desired state not available");
+                if self.managed.is_some() {
+                    tracing::info!(error = %e, "waiting for the controller's desired state");
+                } else {
+                    tracing::warn!(error = %e, "desired state not available");
+                }
                 return interval;
             }
         };

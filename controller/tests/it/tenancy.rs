@@ -243,6 +243,7 @@ async fn every_id_route_refuses_another_companys_ids() {
             ("PATCH", "/api/v1/roles/{id}") => r#"{"permissions":["dashboard.view"]}"#,
             ("POST", "/api/v1/users/{id}/password") => r#"{"password":"taken-over-123"}"#,
             ("POST", "/api/v1/routers/{id}/commands") => r#"{"action":"resync"}"#,
+            ("POST", "/api/v1/subscribers/{id}/status") => r#"{"status":"suspended"}"#,
             ("PUT", "/api/v1/plans/{id}") => {
                 r#"{"name":"taken","download":"1M","upload":"1M","price_poisha":1}"#
             }

@@ -1,16 +1,16 @@
-//! `setu-demo`: the README's run command. A simulated POP — the RouterOS simulator seeded like a
-//! small ISP's router, and the real edge agent converging it — with a billing storyline that
-//! suspends, reconnects and upgrades subscribers while you watch the console or the status page.
-//!
-//! The controller runs beside it with a demo company (sign in with the printed credentials);
-//! until the fleet link exists, the demo plays the controller's part for the router by
-//! rewriting the agent's desired-state file.
+//! `setu-demo`: the README's run command. The controller on its embedded defaults (SQLite, the
+//! embedded MQTT broker) with a demo ISP, and a simulated POP — the RouterOS simulator seeded
+//! like a small ISP's router, with the real edge agent enrolled with the controller. A billing
+//! storyline suspends, reconnects and re-plans subscribers through the controller's API while
+//! you watch the router follow, on the console, in the controller's UI (POPs and routers, live)
+//! and on the agent's status page.
 
 use anyhow::Context;
 use clap::Parser;
+use controller::store::{self, api_tokens, fleet, routers, subscribers, Tenant};
 use edge_agent::config::AgentConfig;
+use edge_agent::link::http;
 use edge_agent::routeros::{Client, ConnectOptions};
-use protocol::desired::{DesiredState, PppProfile, PppSecret, Rates};
 use protocol::routeros::Command;
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -19,7 +19,9 @@ use std::time::{Duration, Instant};
 use tests::routeros_sim::{self, SimConfig, SimHandle};
 
 #[derive(Parser)]
-#[command(about = "A simulated POP: RouterOS simulator + Setu edge agent + a billing storyline")]
+#[command(
+    about = "Setu demo: controller + a simulated POP (RouterOS simulator + enrolled edge agent)"
+)]
 struct Args {
     /// Where the agent's status page listens (a free port is used if this one is taken).
     #[arg(long, default_value = "127.0.0.1:8088")]
@@ -27,9 +29,6 @@ struct Args {
     /// Where the controller's web UI listens (a free port is used if this one is taken).
     #[arg(long, default_value = "127.0.0.1:8080")]
     controller: SocketAddr,
-    /// Subscribers on the simulated router.
-    #[arg(long, default_value_t = 60)]
-    subscribers: u64,
     /// Seconds between storyline steps.
     #[arg(long, default_value_t = 6)]
     step_secs: u64,
@@ -40,19 +39,15 @@ struct Args {
 
 const ROUTER_USER: &str = "setu";
 const ROUTER_PASSWORD: &str = "demo-router-password";
-const PLANS: [(&str, &str, &str); 3] = [
-    ("setu-5M", "5M", "2M"),
-    ("setu-10M", "10M", "5M"),
-    ("setu-20M", "20M", "10M"),
-];
-const WALLED_GARDEN: &str = "setu-suspended";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                // rumqttd logs every client disconnect as an error.
+                .unwrap_or_else(|_| "warn,rumqttd=off".into()),
         )
         .init();
     let dir = std::env::temp_dir().join(format!("setu-demo-{}", std::process::id()));
@@ -67,32 +62,49 @@ async fn main() -> anyhow::Result<()> {
     .await?;
     seed_hand_made_entries(sim.addr()).await?;
 
-    let mut desired = initial_desired(args.subscribers);
-    let desired_file = dir.join("desired.toml");
-    write_desired(&desired_file, &desired)?;
-    let config = write_agent_config(&dir, sim.addr(), &desired_file)?;
+    let demo = Demo::start(&dir, args.controller).await?;
+    // Enrollment, as a technician would do it with the token from the router's page.
+    let router = routers::list(&demo.store, &demo.tenant)
+        .await?
+        .into_iter()
+        .next()
+        .context("the demo has a router")?;
+    let enrollment_token = format!("enr_{}", controller::random::token());
+    fleet::create_enrollment(
+        &demo.store,
+        &demo.tenant,
+        router.id,
+        &controller::random::sha256_hex(&enrollment_token),
+        store::now_ms() + 600_000,
+    )
+    .await?;
+    let state_dir = dir.join("agent");
+    let started = Instant::now();
+    edge_agent::link::identity::enroll(&demo.base, &enrollment_token, &state_dir, None).await?;
+    let config = write_agent_config(&dir, sim.addr(), &state_dir)?;
     let listener = match tokio::net::TcpListener::bind(args.status).await {
         Ok(l) => l,
         Err(_) => tokio::net::TcpListener::bind((args.status.ip(), 0)).await?,
     };
     let status_url = format!("http://{}/", listener.local_addr()?);
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let started = Instant::now();
     let agent = tokio::spawn(edge_agent::run(config, listener, async {
         let _ = stop_rx.await;
     }));
 
-    let (controller_url, logins, stop_controller) = start_controller(&dir, args.controller).await?;
-
     println!("Setu demo");
-    println!("  controller web UI (demo company, one user per role): {controller_url}");
-    for login in &logins {
+    println!(
+        "  controller web UI (demo company, one user per role): {}/",
+        demo.base
+    );
+    for login in &demo.logins {
         println!(
             "      {:<14} {:<22} password {}",
             login.role, login.username, login.password
         );
     }
-    println!("  a simulated POP:");
+    println!("      live POP and router status: {}/fleet", demo.base);
+    println!("  a simulated POP, enrolled with the controller over its embedded MQTT broker:");
     println!(
         "  router (RouterOS API simulator, 7.18.2): {}  user {ROUTER_USER}",
         sim.addr()
@@ -100,69 +112,131 @@ async fn main() -> anyhow::Result<()> {
     println!(
         "  agent status page:                       {status_url}  (JSON: {status_url}status.json)"
     );
-    println!(
-        "  desired state the agent converges to:    {}",
-        desired_file.display()
-    );
     println!("  Ctrl-C to stop.\n");
 
+    let n = controller::bootstrap::DEMO_SUBSCRIBERS as usize;
     wait_for(&sim, Duration::from_secs(60), |s| {
-        managed_secrets(s).len() as u64 == args.subscribers
+        managed_secrets(s).len() == n
     })
     .await?;
     println!(
-        "[agent] converged a fresh router in {} ms: {} profiles, {} PPPoE secrets; hand-made entries left alone",
+        "[agent] enrolled and converged a fresh router in {} ms: {} PPPoE secrets from the controller; hand-made entries left alone",
         started.elapsed().as_millis(),
-        PLANS.len() + 1,
-        args.subscribers
+        n
     );
-    let up = dial_in(&sim, &desired);
-    println!("[router] {up} subscribers dialled in over PPPoE");
+    let subscribers = subscribers::on_router(&demo.store, router.id).await?;
+    let up = subscribers
+        .iter()
+        .enumerate()
+        .filter(|(i, s)| dial_in(&sim, *i, s))
+        .count();
+    println!("[router] {up} subscribers dialled in over PPPoE (their sessions reach the controller's session log)");
 
-    let story = Story::run(
-        &sim,
-        &mut desired,
-        &desired_file,
-        args.step_secs,
-        args.steps,
-    );
+    let story = Story::run(&demo, &sim, &subscribers, args.step_secs, args.steps);
     tokio::select! {
         result = story => result?,
         _ = tokio::signal::ctrl_c() => println!("\nstopping"),
     }
+    // The agent says goodbye (its offline status) before the controller stops.
     let _ = stop_tx.send(());
-    let _ = stop_controller.send(());
     agent.await??;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let _ = demo.stop.send(());
     sim.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
 
-/// The controller on its embedded defaults (SQLite in the demo's directory) with demo data.
-async fn start_controller(
-    dir: &Path,
-    listen: SocketAddr,
-) -> anyhow::Result<(
-    String,
-    Vec<controller::bootstrap::DemoLogin>,
-    tokio::sync::oneshot::Sender<()>,
-)> {
-    let config = controller::config::Config {
-        data_dir: dir.join("controller"),
-        ..Default::default()
-    };
-    let store = controller::open_store(&config).await?;
-    let logins = controller::bootstrap::seed_demo(&store).await?;
-    let listener = match tokio::net::TcpListener::bind(listen).await {
-        Ok(l) => l,
-        Err(_) => tokio::net::TcpListener::bind((listen.ip(), 0)).await?,
-    };
-    let url = format!("http://{}/", listener.local_addr()?);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(controller::run(config, store, listener, async {
-        let _ = stopped.await;
-    }));
-    Ok((url, logins, stop))
+/// The controller with its demo data, and an API token of the demo owner for the storyline.
+struct Demo {
+    base: String,
+    store: store::Store,
+    tenant: Tenant,
+    token: String,
+    logins: Vec<controller::bootstrap::DemoLogin>,
+    stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl Demo {
+    async fn start(dir: &Path, listen: SocketAddr) -> anyhow::Result<Demo> {
+        let listener = match tokio::net::TcpListener::bind(listen).await {
+            Ok(l) => l,
+            Err(_) => tokio::net::TcpListener::bind((listen.ip(), 0)).await?,
+        };
+        let base = format!("http://{}", listener.local_addr()?);
+        let mut config = controller::config::Config {
+            data_dir: dir.join("controller"),
+            ..Default::default()
+        };
+        // The default 1883 may be taken on a developer's machine.
+        let mqtt_port = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
+            .local_addr()?
+            .port();
+        config.mqtt.listen = SocketAddr::from((Ipv4Addr::LOCALHOST, mqtt_port));
+        config.fleet.public_url = base.clone();
+        let store = controller::open_store(&config).await?;
+        let logins = controller::bootstrap::seed_demo(&store).await?;
+        let company = store::companies::list(&store)
+            .await?
+            .into_iter()
+            .find(|c| c.name == controller::bootstrap::DEMO_COMPANY)
+            .context("demo company")?;
+        let tenant = Tenant::company(company.id);
+        let owner = store::users::credentials(&store, "demo-owner")
+            .await?
+            .context("demo owner")?;
+        let token = format!("setu_{}", controller::random::token());
+        api_tokens::create(
+            &store,
+            &tenant,
+            owner.id,
+            "demo storyline",
+            &controller::random::sha256_hex(&token),
+            &["subscribers.view", "subscribers.manage"],
+            store::now_ms() + 86_400_000,
+        )
+        .await?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(controller::run(config, store.clone(), listener, async {
+            let _ = stopped.await;
+        }));
+        Ok(Demo {
+            base,
+            store,
+            tenant,
+            token,
+            logins,
+            stop,
+        })
+    }
+
+    async fn set_status(&self, id: store::SubscriberId, status: &str) -> anyhow::Result<()> {
+        self.api(
+            "POST",
+            &format!("/api/v1/subscribers/{id}/status"),
+            &format!(r#"{{"status":"{status}"}}"#),
+        )
+        .await
+    }
+
+    async fn api(&self, method: &str, path: &str, body: &str) -> anyhow::Result<()> {
+        let auth = format!("Bearer {}", self.token);
+        let r = http::request(
+            method,
+            &format!("{}{path}", self.base),
+            &[("Authorization", &auth)],
+            Some(("application/json", body.as_bytes())),
+            None,
+        )
+        .await?;
+        anyhow::ensure!(
+            r.status < 300,
+            "{method} {path}: {} {}",
+            r.status,
+            String::from_utf8_lossy(&r.body)
+        );
+        Ok(())
+    }
 }
 
 /// Entries an operator made by hand before Setu arrived; the agent must never touch them.
@@ -194,81 +268,17 @@ async fn seed_hand_made_entries(addr: SocketAddr) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn initial_desired(subscribers: u64) -> DesiredState {
-    let mut ppp_profiles: Vec<PppProfile> = PLANS
-        .iter()
-        .map(|(name, down, up)| PppProfile {
-            name: (*name).into(),
-            rates: Some(Rates {
-                download: (*down).into(),
-                upload: (*up).into(),
-                ..Rates::default()
-            }),
-            remote_address: Some("pool-home".into()),
-            only_one: Some(true),
-            ..PppProfile::default()
-        })
-        .collect();
-    ppp_profiles.push(PppProfile {
-        name: WALLED_GARDEN.into(),
-        rates: Some(Rates {
-            download: "256k".into(),
-            upload: "256k".into(),
-            ..Rates::default()
-        }),
-        remote_address: Some("pool-suspended".into()),
-        address_list: Some("setu-suspended".into()),
-        ..PppProfile::default()
-    });
-    let areas = [
-        "mirpur",
-        "uttara",
-        "dhanmondi",
-        "gulshan",
-        "mohammadpur",
-        "badda",
-    ];
-    let secrets = (1..=subscribers)
-        .map(|i| PppSecret {
-            subscriber_id: 1000 + i,
-            name: format!("{}-{i:04}", areas[(i % areas.len() as u64) as usize]),
-            password: format!("pw{:06x}", i * 7919),
-            profile: PLANS[(i % 3) as usize].0.into(),
-            service: "pppoe".into(),
-            suspended: i % 13 == 0,
-            ..PppSecret::default()
-        })
-        .collect();
-    DesiredState {
-        version: 1,
-        ppp_profiles,
-        secrets,
-        ..DesiredState::default()
-    }
-}
-
-fn write_desired(path: &Path, desired: &DesiredState) -> anyhow::Result<()> {
-    // Write then rename, so the agent never reads half a file.
-    let tmp = path.with_extension("toml.tmp");
-    std::fs::write(&tmp, toml::to_string(desired)?)?;
-    std::fs::rename(&tmp, path)?;
-    Ok(())
-}
-
 fn write_agent_config(
     dir: &Path,
     router: SocketAddr,
-    desired: &Path,
+    state_dir: &Path,
 ) -> anyhow::Result<AgentConfig> {
     std::fs::write(dir.join("router-password"), ROUTER_PASSWORD)?;
     let config = format!(
         "[router]\naddress = \"{router}\"\nuser = \"{ROUTER_USER}\"\npassword_file = \"router-password\"\n\n\
-         [desired]\nfile = \"{}\"\n\n\
-         [reconcile]\ninterval_secs = 30\ndry_run = false\nsuspension = \"walled-garden\"\n\
-         suspended_profile = \"{WALLED_GARDEN}\"\nmax_destructive_share = 0.1\ndestructive_floor = 10\n\
-         allow_empty_desired = false\nadopt_matching_names = false\nwindow = 64\n\n\
+         [controller]\nstate_dir = \"{}\"\nevents_interval_secs = 1\ntelemetry_interval_secs = 5\n\n\
          [status]\nlisten = \"127.0.0.1:0\"\n",
-        desired.display()
+        state_dir.display()
     );
     let path: PathBuf = dir.join("agent.toml");
     std::fs::write(&path, config)?;
@@ -282,11 +292,9 @@ fn managed_secrets(sim: &SimHandle) -> Vec<BTreeMap<String, String>> {
         .collect()
 }
 
-fn secret<'a>(
-    rows: &'a [BTreeMap<String, String>],
-    name: &str,
-) -> Option<&'a BTreeMap<String, String>> {
-    rows.iter()
+fn secret(sim: &SimHandle, name: &str) -> Option<BTreeMap<String, String>> {
+    sim.rows("/ppp/secret")
+        .into_iter()
         .find(|r| r.get("name").map(String::as_str) == Some(name))
 }
 
@@ -296,24 +304,11 @@ fn is_active(sim: &SimHandle, name: &str) -> bool {
         .any(|r| r.get("name").map(String::as_str) == Some(name))
 }
 
-fn dial_in_one(sim: &SimHandle, index: usize, s: &PppSecret) -> bool {
+fn dial_in(sim: &SimHandle, index: usize, s: &subscribers::Subscriber) -> bool {
     let address = Ipv4Addr::new(10, 20, (index / 250) as u8, (index % 250) as u8 + 2);
-    let mac = format!(
-        "C4:6E:1F:{:02X}:{:02X}:{:02X}",
-        index / 65536 % 256,
-        index / 256 % 256,
-        index % 256
-    );
-    sim.ppp_connect(&s.name, &s.password, address, &mac).is_ok()
-}
-
-fn dial_in(sim: &SimHandle, desired: &DesiredState) -> usize {
-    desired
-        .secrets
-        .iter()
-        .enumerate()
-        .filter(|(i, s)| dial_in_one(sim, *i, s))
-        .count()
+    let mac = format!("C4:6E:1F:00:{:02X}:{:02X}", index / 256 % 256, index % 256);
+    sim.ppp_connect(&s.pppoe_username, &s.pppoe_password, address, &mac)
+        .is_ok()
 }
 
 async fn wait_for(
@@ -324,7 +319,7 @@ async fn wait_for(
     let started = Instant::now();
     while !done(sim) {
         if started.elapsed() > limit {
-            anyhow::bail!("the router did not converge within {limit:?}");
+            anyhow::bail!("the router did not follow within {limit:?}");
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -334,69 +329,54 @@ async fn wait_for(
 struct Story;
 
 impl Story {
-    /// Cycles through suspensions, reconnections and upgrades, timing how long the router takes
-    /// to follow each billing change.
+    /// Alternates suspensions and reconnections through the controller's API, timing how long
+    /// the router takes to follow each billing change.
     async fn run(
+        demo: &Demo,
         sim: &SimHandle,
-        desired: &mut DesiredState,
-        file: &Path,
+        subscribers: &[subscribers::Subscriber],
         step_secs: u64,
         steps: Option<u64>,
     ) -> anyhow::Result<()> {
+        let mut suspended: Vec<bool> = subscribers
+            .iter()
+            .map(|s| s.status == subscribers::Status::Suspended)
+            .collect();
         let mut step = 0u64;
         while steps.is_none_or(|n| step < n) {
             tokio::time::sleep(Duration::from_secs(step_secs)).await;
-            let index = ((step * 7) % desired.secrets.len() as u64) as usize;
-            desired.version += 1;
-            let (name, action) = {
-                let s = &mut desired.secrets[index];
-                let action = match step % 3 {
-                    0 if !s.suspended => {
-                        s.suspended = true;
-                        "is unpaid: suspend into the walled garden"
-                    }
-                    0 | 1 if s.suspended => {
-                        s.suspended = false;
-                        "paid by bKash: reconnect"
-                    }
-                    _ => {
-                        let next = PLANS
-                            .iter()
-                            .position(|p| p.0 == s.profile)
-                            .map_or(0, |i| (i + 1) % PLANS.len());
-                        s.profile = PLANS[next].0.into();
-                        "changes plan"
-                    }
-                };
-                (s.name.clone(), action)
-            };
-            let target = desired.secrets[index].clone();
-            let want_profile = if target.suspended {
-                WALLED_GARDEN.to_owned()
+            let index = ((step * 7) % subscribers.len() as u64) as usize;
+            let s = &subscribers[index];
+            let suspend = !suspended[index];
+            let (status, action) = if suspend {
+                ("suspended", "is unpaid: suspended")
             } else {
-                target.profile.clone()
+                ("active", "paid by bKash: reconnected")
             };
-            println!(
-                "[billing] {name} {action} → desired version {}",
-                desired.version
-            );
-            write_desired(file, desired)?;
-            let took = wait_for(sim, Duration::from_secs(30), |sim| {
-                let rows = sim.rows("/ppp/secret");
-                secret(&rows, &name)
-                    .and_then(|r| r.get("profile"))
-                    .map(String::as_str)
-                    == Some(want_profile.as_str())
-                    && !is_active(sim, &name)
+            println!("[billing] {} {action} in the controller", s.pppoe_username);
+            let changed = Instant::now();
+            demo.set_status(s.id, status).await?;
+            let name = s.pppoe_username.clone();
+            let want_disabled = if suspend { "true" } else { "false" };
+            wait_for(sim, Duration::from_secs(30), |sim| {
+                secret(sim, &name)
+                    .is_some_and(|r| r.get("disabled").map(String::as_str) == Some(want_disabled))
+                    && (!suspend || !is_active(sim, &name))
             })
             .await?;
             println!(
-                "[router]  {name}: profile {want_profile}, session ended — {} ms after the change",
-                took.as_millis()
+                "[router]  {name}: {} — {} ms after the change in the office",
+                if suspend {
+                    "disabled, session ended"
+                } else {
+                    "enabled again"
+                },
+                changed.elapsed().as_millis()
             );
-            if dial_in_one(sim, index, &target) {
-                println!("[router]  {name} dialled back in ({want_profile})");
+            if !suspend && dial_in(sim, index, s) {
+                println!("[router]  {name} dialled back in");
             }
+            suspended[index] = suspend;
             step += 1;
         }
         Ok(())

@@ -42,6 +42,12 @@ pub fn routes(r: Routes) -> Routes {
         axum::routing::put(update),
     )
     .add(
+        "POST",
+        "/api/v1/subscribers/{id}/status",
+        Access::Needs(Permission::SubscribersManage),
+        post(set_status),
+    )
+    .add(
         "DELETE",
         "/api/v1/subscribers/{id}",
         Access::Needs(Permission::SubscribersManage),
@@ -102,6 +108,8 @@ pub struct SubscriberBody {
     pub router_id: i64,
     pub plan_id: i64,
     pub pppoe_username: String,
+    /// Required when creating; when updating, empty keeps the current password.
+    #[serde(default)]
     pub pppoe_password: String,
     #[serde(default = "active")]
     pub status: String,
@@ -254,7 +262,11 @@ pub(crate) async fn update_subscriber(
 ) -> ApiResult<Subscriber> {
     let tenant = auth.tenant()?;
     let before = subscribers::get(&state.store, &tenant, id).await?;
-    let fields = validated(state, auth, body).await?;
+    let mut body = body.clone();
+    if body.pppoe_password.is_empty() {
+        body.pppoe_password = before.pppoe_password.clone();
+    }
+    let fields = validated(state, auth, &body).await?;
     let after = subscribers::update(&state.store, &tenant, id, &fields)
         .await
         .map_err(taken)?;
@@ -273,6 +285,46 @@ pub(crate) async fn update_subscriber(
     )
     .await?;
     Ok(after)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusBody {
+    pub status: String,
+}
+
+async fn set_status(
+    State(state): State<AppState>,
+    auth: Auth,
+    origin: Origin,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<StatusBody>,
+) -> ApiResult<Json<Subscriber>> {
+    Ok(Json(
+        change_status(&state, &auth, &origin, SubscriberId(id), &body.status).await?,
+    ))
+}
+
+/// Suspends, reconnects or terminates (the page's buttons, payment callbacks later).
+pub(crate) async fn change_status(
+    state: &AppState,
+    auth: &Auth,
+    origin: &Origin,
+    id: SubscriberId,
+    status: &str,
+) -> ApiResult<Subscriber> {
+    let current = subscribers::get(&state.store, &auth.tenant()?, id).await?;
+    let body = SubscriberBody {
+        name: current.name,
+        phone: current.phone,
+        router_id: current.router_id.0,
+        plan_id: current.plan_id.0,
+        pppoe_username: current.pppoe_username,
+        pppoe_password: String::new(),
+        status: status.to_owned(),
+        branch_id: current.branch_id.map(|b| b.0),
+    };
+    update_subscriber(state, auth, origin, id, &body).await
 }
 
 async fn remove(

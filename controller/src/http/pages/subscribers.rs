@@ -1,7 +1,7 @@
 //! Subscribers page: the list (by router, 100 at a time), the add form, and suspend/reconnect
 //! buttons, each of which reaches the router through the fleet link within seconds.
 
-use super::super::api::subscribers::{create_subscriber, update_subscriber, SubscriberBody};
+use super::super::api::subscribers::{change_status, create_subscriber, SubscriberBody};
 use super::super::error::FieldError;
 use super::super::session::Origin;
 use super::super::{ApiError, ApiResult, AppState, Auth};
@@ -231,17 +231,6 @@ pub async fn set_status(
     Path(id): Path<i64>,
     Form(form): Form<StatusForm>,
 ) -> ApiResult<Response> {
-    let current = subscribers::get(&state.store, &auth.tenant()?, SubscriberId(id)).await?;
-    let body = SubscriberBody {
-        name: current.name,
-        phone: current.phone,
-        router_id: current.router_id.0,
-        plan_id: current.plan_id.0,
-        pppoe_username: current.pppoe_username,
-        pppoe_password: current.pppoe_password,
-        status: form.status,
-        branch_id: current.branch_id.map(|b| b.0),
-    };
-    update_subscriber(&state, &auth, &origin, SubscriberId(id), &body).await?;
+    change_status(&state, &auth, &origin, SubscriberId(id), &form.status).await?;
     Ok(Redirect::to("/subscribers").into_response())
 }
