@@ -8,6 +8,7 @@ mod audit;
 mod auth;
 mod broker;
 mod browser;
+mod fleet_pages;
 mod helpers;
 mod hostile_input;
 mod idempotency;

@@ -132,7 +132,8 @@ pub async fn export_csv(state: &AppState, auth: &Auth, q: &AuditQuery) -> ApiRes
     Ok(out)
 }
 
-fn csv_cell(text: &str) -> String {
+/// One CSV cell: quoted when needed, with formula-looking text defused (shared by the exports).
+pub(crate) fn csv_cell(text: &str) -> String {
     let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{text}")
     } else {

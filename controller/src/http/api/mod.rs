@@ -9,7 +9,7 @@ pub(crate) mod plans;
 pub(crate) mod pops;
 pub(crate) mod roles;
 pub(crate) mod routers;
-pub(crate) mod sessions;
+pub mod sessions;
 pub(crate) mod settings;
 pub(crate) mod subscribers;
 mod users;

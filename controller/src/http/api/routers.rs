@@ -92,16 +92,28 @@ async fn command(
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<CommandRequest>,
 ) -> ApiResult<(StatusCode, Json<CommandIssued>)> {
+    let id = issue_command(&state, &auth, &origin, RouterId(id), body).await?;
+    Ok((StatusCode::ACCEPTED, Json(CommandIssued { id })))
+}
+
+/// Records, sends and audits a command to a router's agent; shared with the router page.
+pub(crate) async fn issue_command(
+    state: &AppState,
+    auth: &Auth,
+    origin: &Origin,
+    id: RouterId,
+    request: CommandRequest,
+) -> ApiResult<String> {
     use protocol::fleet::{CommandAction, Service};
     let tenant = auth.tenant()?;
-    let router = routers::get(&state.store, &tenant, RouterId(id)).await?;
+    let router = routers::get(&state.store, &tenant, id).await?;
     if !router.is_active() {
         return Err(ApiError::field("router", "fleet.not_enrolled"));
     }
     let Some(link) = state.mqtt.clone() else {
         return Err(ApiError::Unavailable);
     };
-    let action = match body {
+    let action = match request {
         CommandRequest::Resync => CommandAction::Resync,
         CommandRequest::Diagnostics => CommandAction::Diagnostics,
         CommandRequest::Kick { user } => CommandAction::Kick {
@@ -110,14 +122,13 @@ async fn command(
         },
     };
     let audit_action = serde_json::to_value(&action).unwrap_or_default();
-    let command_id =
-        crate::fleet::link::send_command(&state, &link, &router, action, Some(&tenant))
-            .await
-            .map_err(|e| ApiError::Internal(e.into()))?;
+    let command_id = crate::fleet::link::send_command(state, &link, &router, action, Some(&tenant))
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
     audit_change(
-        &state,
-        &auth,
-        &origin,
+        state,
+        auth,
+        origin,
         Change::new(
             "router.command",
             "router",
@@ -127,7 +138,7 @@ async fn command(
         ),
     )
     .await?;
-    Ok((StatusCode::ACCEPTED, Json(CommandIssued { id: command_id })))
+    Ok(command_id)
 }
 
 async fn list(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<routers::Router>>> {

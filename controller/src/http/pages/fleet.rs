@@ -239,20 +239,47 @@ async fn render_router(
             expires = dhaka_time(e.expires_at),
         )
     });
+    let commands: String = crate::store::fleet::commands(&state.store, &auth.tenant()?, id, 20)
+        .await?
+        .iter()
+        .map(|c| {
+            format!(
+                "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+                dhaka_time(c.issued_at),
+                escape(&c.action.to_string()),
+                escape(&c.state),
+                escape(&c.detail.chars().take(200).collect::<String>()),
+            )
+        })
+        .collect();
     let actions = if auth.can(Permission::RoutersManage) {
         format!(
-            "<form method=post action=/routers/{id}/enrollment><input type=hidden name=csrf value=\"{csrf}\">\
+            "<h2>{commands_title}</h2><form method=post action=/routers/{id}/commands class=card>\
+             <input type=hidden name=csrf value=\"{csrf}\"><label for=command-action>{action_label}</label>\
+             <select id=command-action name=action><option value=resync>{resync}</option><option value=kick>{kick}</option>\
+             <option value=diagnostics>{diagnostics}</option></select>\
+             <label for=command-user>{user_label}</label><input id=command-user name=user>\
+             <button type=submit>{send}</button></form>\
+             <form method=post action=/routers/{id}/enrollment><input type=hidden name=csrf value=\"{csrf}\">\
              <button type=submit>{enroll}</button></form>\
              <form method=post action=/routers/{id}/revoke><input type=hidden name=csrf value=\"{csrf}\">\
              <button type=submit>{revoke}</button></form>",
             id = router.id,
             csrf = auth.csrf_token,
+            commands_title = t(lang, "fleet.commands"),
+            action_label = t(lang, "fleet.command"),
+            resync = t(lang, "fleet.cmd_resync"),
+            kick = t(lang, "fleet.cmd_kick"),
+            diagnostics = t(lang, "fleet.cmd_diagnostics"),
+            user_label = t(lang, "fleet.kick_user"),
+            send = t(lang, "fleet.send"),
             enroll = t(lang, "fleet.enroll"),
             revoke = t(lang, "fleet.revoke"),
         )
     } else {
         String::new()
     };
+    let actions = format!("{actions}<table id=commands><tbody>{commands}</tbody></table>");
     let body = format!(
         "<h1>{name}</h1>{shown_once}<table><tbody data-router={id}>\
          <tr><th>{agent_label}</th><td><code>{agent}</code></td></tr>\
@@ -347,4 +374,29 @@ pub async fn live(
         },
     );
     Ok(axum::response::sse::Sse::new(stream).keep_alive(axum::response::sse::KeepAlive::default()))
+}
+
+#[derive(Deserialize)]
+pub struct CommandForm {
+    action: String,
+    #[serde(default)]
+    user: String,
+}
+
+pub async fn command(
+    State(state): State<AppState>,
+    auth: Auth,
+    origin: Origin,
+    Path(id): Path<i64>,
+    Form(form): Form<CommandForm>,
+) -> ApiResult<Response> {
+    use super::super::api::routers::{issue_command, CommandRequest};
+    let request = match form.action.as_str() {
+        "resync" => CommandRequest::Resync,
+        "diagnostics" => CommandRequest::Diagnostics,
+        "kick" => CommandRequest::Kick { user: form.user },
+        _ => return Err(ApiError::field("action", "fleet.bad_command")),
+    };
+    issue_command(&state, &auth, &origin, RouterId(id), request).await?;
+    Ok(Redirect::to(&format!("/routers/{id}")).into_response())
 }

@@ -8,6 +8,7 @@ mod companies;
 mod fleet;
 mod plans;
 mod roles;
+mod sessions;
 mod settings;
 mod shell;
 mod subscribers;
@@ -181,6 +182,12 @@ pub fn routes(r: Routes) -> Routes {
             post(fleet::revoke),
         )
         .add(
+            "POST",
+            "/routers/{id}/commands",
+            Access::Needs(Permission::RoutersManage),
+            post(fleet::command),
+        )
+        .add(
             "GET",
             "/plans",
             Access::Needs(Permission::SubscribersView),
@@ -209,6 +216,18 @@ pub fn routes(r: Routes) -> Routes {
             "/subscribers/{id}/status",
             Access::Needs(Permission::SubscribersManage),
             post(subscribers::set_status),
+        )
+        .add(
+            "GET",
+            "/sessions",
+            Access::Needs(Permission::SubscribersView),
+            get(sessions::list),
+        )
+        .add(
+            "GET",
+            "/sessions.csv",
+            Access::Needs(Permission::SubscribersView),
+            get(sessions::export),
         )
         .add(
             "GET",

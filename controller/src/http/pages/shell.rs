@@ -62,6 +62,7 @@ impl Page<'_> {
                 "nav.subscribers",
             ),
             (Permission::SubscribersView, "/plans", "nav.plans"),
+            (Permission::SubscribersView, "/sessions", "nav.sessions"),
             (Permission::RoutersView, "/fleet", "nav.fleet"),
             (Permission::BranchesView, "/branches", "nav.branches"),
             (Permission::UsersView, "/users", "nav.users"),
