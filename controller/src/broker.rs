@@ -29,6 +29,11 @@ pub struct MqttConfig {
     /// Subscribe through `$share/setu-controller/…` so several controller replicas split the
     /// agents' traffic. Turn off for a broker without shared subscriptions.
     pub shared_subscriptions: bool,
+    /// With Mosquitto: the password file the controller keeps (agents enrolled and not revoked,
+    /// plus the controller's own login), and the shell command that makes Mosquitto re-read it
+    /// (e.g. `kill -HUP $(cat /run/mosquitto/mosquitto.pid)`).
+    pub mosquitto_password_file: String,
+    pub mosquitto_reload_command: String,
 }
 
 impl Default for MqttConfig {
@@ -42,6 +47,8 @@ impl Default for MqttConfig {
             username: String::new(),
             password: String::new(),
             shared_subscriptions: true,
+            mosquitto_password_file: String::new(),
+            mosquitto_reload_command: String::new(),
         }
     }
 }
@@ -60,6 +67,8 @@ impl std::fmt::Debug for MqttConfig {
                 &if self.password.is_empty() { "" } else { "***" },
             )
             .field("shared_subscriptions", &self.shared_subscriptions)
+            .field("mosquitto_password_file", &self.mosquitto_password_file)
+            .field("mosquitto_reload_command", &self.mosquitto_reload_command)
             .finish()
     }
 }
@@ -102,6 +111,7 @@ const CONTROLLER_LOGIN: &str = "setu-controller";
 /// Starts the embedded broker (when configured) and connects the controller's client to it.
 pub async fn start(config: &MqttConfig, store: Store) -> anyhow::Result<Option<MqttLink>> {
     if !config.external_url.is_empty() {
+        sync_mosquitto(config, &store).await?;
         let (host, port) = parse_mqtt_url(&config.external_url)?;
         return Ok(Some(connect_client(
             &host,
@@ -126,6 +136,39 @@ pub async fn start(config: &MqttConfig, store: Store) -> anyhow::Result<Option<M
         &password,
         config,
     )))
+}
+
+/// Rewrites Mosquitto's password file from the database (when configured) and asks Mosquitto to
+/// re-read it. Called at start and whenever an agent is enrolled or revoked; with several
+/// replicas on one Mosquitto host any of them may do it, the result is the same.
+pub async fn sync_mosquitto(config: &MqttConfig, store: &Store) -> anyhow::Result<()> {
+    if config.mosquitto_password_file.is_empty() {
+        return Ok(());
+    }
+    let mut lines = mqtt::mosquitto_lines(store).await?;
+    if !config.username.is_empty() {
+        lines.push(format!(
+            "{}:{}",
+            config.username,
+            crate::password::mosquitto_hash(&config.password)
+        ));
+    }
+    let path = std::path::Path::new(&config.mosquitto_password_file);
+    let temp = path.with_extension("tmp");
+    std::fs::write(&temp, lines.join("\n") + "\n")?;
+    std::fs::rename(&temp, path)?;
+    if !config.mosquitto_reload_command.is_empty() {
+        let status = tokio::process::Command::new("sh")
+            .arg("-c")
+            .arg(&config.mosquitto_reload_command)
+            .status()
+            .await?;
+        anyhow::ensure!(
+            status.success(),
+            "mosquitto reload command failed: {status}"
+        );
+    }
+    Ok(())
 }
 
 /// `mqtt://host:port` (TCP) → host and port.

@@ -61,6 +61,7 @@ async fn enroll(
     routers::set_enrolled(&state.store, router.id, &req.public_key.to_lowercase()).await?;
     let password = crate::random::token();
     mqtt::upsert(&state.store, &router.agent_id, &password, "agent").await?;
+    state.mqtt_logins_changed().await;
     audit_agent(
         &state,
         Some(company),

@@ -45,6 +45,13 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// An MQTT login was added or revoked: an external Mosquitto's password file follows.
+    pub async fn mqtt_logins_changed(&self) {
+        if let Err(e) = crate::broker::sync_mosquitto(&self.config.mqtt, &self.store).await {
+            tracing::error!(error = %e, "Mosquitto password file not updated");
+        }
+    }
+
     /// Tells the fleet link that these routers' desired state changed.
     pub fn fleet_changed(&self, routers: &[crate::store::RouterId]) {
         for router in routers {

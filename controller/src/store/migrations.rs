@@ -27,6 +27,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(3, "0003_branch_listing_index"),
     migration!(4, "0004_accounts_and_api"),
     migration!(5, "0005_fleet"),
+    migration!(6, "0006_mosquitto"),
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS setu_migrations (

@@ -6,13 +6,16 @@ use super::{get_string, now_ms, Result, Store};
 /// migration): only its SHA-256 is kept.
 pub async fn upsert(store: &Store, username: &str, password: &str, kind: &str) -> Result<()> {
     sqlx::query(
-        "INSERT INTO mqtt_credentials (username, password_sha256, kind, created_at) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (username) DO UPDATE SET password_sha256 = $2, kind = $3, revoked_at = NULL",
+        "INSERT INTO mqtt_credentials (username, password_sha256, kind, created_at, mosquitto_hash)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (username) DO UPDATE SET password_sha256 = $2, kind = $3, revoked_at = NULL,
+             mosquitto_hash = $5",
     )
     .bind(username)
     .bind(crate::random::sha256_hex(password))
     .bind(kind)
     .bind(now_ms())
+    .bind(crate::password::mosquitto_hash(password))
     .execute(store.pool())
     .await?;
     Ok(())
@@ -42,4 +45,24 @@ pub async fn revoke(store: &Store, username: &str) -> Result<()> {
         .execute(store.pool())
         .await?;
     Ok(())
+}
+
+/// Live logins as Mosquitto password-file lines (`username:$7$…`), agents only: the
+/// controller's own login comes from its configuration.
+pub async fn mosquitto_lines(store: &Store) -> Result<Vec<String>> {
+    let rows = sqlx::query(
+        "SELECT username, mosquitto_hash FROM mqtt_credentials
+         WHERE revoked_at IS NULL AND kind = 'agent' AND mosquitto_hash <> '' ORDER BY username",
+    )
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(format!(
+                "{}:{}",
+                get_string(r, "username")?,
+                get_string(r, "mosquitto_hash")?
+            ))
+        })
+        .collect()
 }

@@ -17,6 +17,7 @@ const ROUTER_PASSWORD: &str = "router-pw";
 pub struct Fleet {
     pub base: String,
     pub broker: std::net::SocketAddr,
+    pub config: controller::config::Config,
     pub token: String,
     pub store: controller::store::Store,
     pub tenant: Tenant,
@@ -58,13 +59,21 @@ pub async fn fleet_with(adjust: impl FnOnce(&mut controller::config::Config)) ->
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     config.fleet.public_url = base.clone();
+    if let Some(url) = postgres_database().await {
+        config.database.url = url;
+    }
     adjust(&mut config);
     let broker = config.mqtt.listen;
     let store = controller::open_store(&config).await.unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(controller::run(config, store.clone(), listener, async {
-        let _ = stopped.await;
-    }));
+    tokio::spawn(controller::run(
+        config.clone(),
+        store.clone(),
+        listener,
+        async {
+            let _ = stopped.await;
+        },
+    ));
     let company = controller::bootstrap::create_company(&store, "Padma Net")
         .await
         .unwrap();
@@ -105,6 +114,7 @@ pub async fn fleet_with(adjust: impl FnOnce(&mut controller::config::Config)) ->
     Fleet {
         base,
         broker,
+        config,
         token,
         store,
         tenant,
@@ -114,7 +124,43 @@ pub async fn fleet_with(adjust: impl FnOnce(&mut controller::config::Config)) ->
     }
 }
 
+/// A fresh PostgreSQL database when `SETU_TEST_POSTGRES_URL` names a server (as `.ci/run`
+/// does), so the fleet link's storage is tested on both engines.
+async fn postgres_database() -> Option<String> {
+    let admin_url = std::env::var("SETU_TEST_POSTGRES_URL").ok()?;
+    sqlx::any::install_default_drivers();
+    let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin_url)
+        .await
+        .expect("connect to SETU_TEST_POSTGRES_URL");
+    let name = format!("setu_fleet_{}", &controller::random::token()[..12]);
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .expect("create test database");
+    let base = admin_url
+        .rsplit_once('/')
+        .map_or(admin_url.as_str(), |(b, _)| b);
+    Some(format!("{base}/{name}"))
+}
+
 impl Fleet {
+    /// A second controller on the same database and broker (another replica).
+    pub async fn start_replica(&self) -> (String, tokio::sync::oneshot::Sender<()>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let store = controller::open_store(&self.config).await.unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(controller::run(
+            self.config.clone(),
+            store,
+            listener,
+            async {
+                let _ = stopped.await;
+            },
+        ));
+        (base, stop)
+    }
+
     pub async fn api(&self, method: &str, path: &str, body: &str) -> (u16, serde_json::Value) {
         let auth = format!("Bearer {}", self.token);
         let body = (!body.is_empty()).then_some(("application/json", body.as_bytes()));
@@ -491,8 +537,9 @@ async fn count(f: &Fleet, sql: &str) -> i64 {
     sqlx::Row::get(&row, "n")
 }
 
-async fn metric(f: &Fleet, outcome: &str) -> u64 {
-    let r = http::request("GET", &format!("{}/metrics", f.base), &[], None, None)
+/// A controller's count of agent messages with this outcome.
+async fn metric(base: &str, outcome: &str) -> u64 {
+    let r = http::request("GET", &format!("{base}/metrics"), &[], None, None)
         .await
         .unwrap();
     let text = String::from_utf8_lossy(&r.body).into_owned();
@@ -759,9 +806,9 @@ async fn forged_messages_revoked_agents_and_expired_commands_are_refused() {
         .await
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
-    while metric(&f, "bad_signature").await < 1
-        || metric(&f, "wrong_agent").await < 1
-        || metric(&f, "malformed").await < 1
+    while metric(&f.base, "bad_signature").await < 1
+        || metric(&f.base, "wrong_agent").await < 1
+        || metric(&f.base, "malformed").await < 1
     {
         assert!(Instant::now() < deadline, "refusals not counted");
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -876,7 +923,7 @@ async fn forged_messages_revoked_agents_and_expired_commands_are_refused() {
         )
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
-    while metric(&f, "revoked_agent").await < 1 {
+    while metric(&f.base, "revoked_agent").await < 1 {
         assert!(
             Instant::now() < deadline,
             "a revoked agent's message was not refused"
@@ -914,4 +961,259 @@ async fn forged_messages_revoked_agents_and_expired_commands_are_refused() {
     .unwrap();
     assert_eq!(fetch.status, 401, "nor can it fetch the desired state");
     agent_a.stop().await;
+}
+
+/// Mosquitto for the agent link (`SETU_MOSQUITTO` = path of the `mosquitto` binary; `.ci/run`
+/// installs Debian's). Started with the ACL file Setu ships.
+struct Mosquitto {
+    port: u16,
+    password_file: PathBuf,
+    child: std::process::Child,
+}
+
+impl Drop for Mosquitto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Mosquitto {
+    fn start(binary: &str) -> Mosquitto {
+        let dir = temp_dir("mosquitto");
+        let port = free_port();
+        let password_file = dir.join("setu.passwd");
+        std::fs::write(&password_file, "").unwrap();
+        let acl = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/mosquitto/setu.acl");
+        let conf = dir.join("mosquitto.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "per_listener_settings false\nallow_anonymous false\npassword_file {}\nacl_file {}\n\
+                 listener {port} 127.0.0.1\nmessage_size_limit 262144\n",
+                password_file.display(),
+                acl.display(),
+            ),
+        )
+        .unwrap();
+        let child = std::process::Command::new(binary)
+            .arg("-c")
+            .arg(&conf)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start mosquitto");
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Mosquitto {
+            port,
+            password_file,
+            child,
+        }
+    }
+}
+
+/// Connects with `user`/`password`; returns the client once CONNACK arrives, or the refusal.
+async fn mqtt_client(
+    port: u16,
+    user: &str,
+    password: &str,
+) -> Result<
+    (
+        rumqttc::AsyncClient,
+        tokio::sync::mpsc::UnboundedReceiver<rumqttc::Event>,
+    ),
+    String,
+> {
+    let mut options = rumqttc::MqttOptions::new(
+        format!("test-{}", &controller::random::token()[..6]),
+        "127.0.0.1",
+        port,
+    );
+    options.set_credentials(user, password);
+    let (client, mut events) = rumqttc::AsyncClient::new(options, 16);
+    let first = tokio::time::timeout(Duration::from_secs(5), events.poll()).await;
+    match first {
+        Ok(Ok(rumqttc::Event::Incoming(rumqttc::Packet::ConnAck(ack))))
+            if ack.code == rumqttc::ConnectReturnCode::Success => {}
+        other => return Err(format!("{other:?}")),
+    }
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok(event) = events.poll().await {
+            let _ = tx.send(event);
+        }
+    });
+    Ok((client, rx))
+}
+
+/// With Mosquitto: agents enroll and converge through it, two controller replicas split the
+/// traffic through `$share` and store every event once, the shipped ACL pins each agent to its
+/// own topics, and a revoked agent's login is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn through_mosquitto_with_two_replicas_and_the_acl() {
+    use protocol::fleet::{self as wire, topics, AgentId};
+    let Ok(binary) = std::env::var("SETU_MOSQUITTO") else {
+        println!("skipped: SETU_MOSQUITTO is not set (see .ci/run)");
+        return;
+    };
+    let mosquitto = Mosquitto::start(&binary);
+    let port = mosquitto.port;
+    let controller_password = controller::random::token();
+    let reload = format!("kill -HUP {}", mosquitto.child.id());
+    let password_file = mosquitto.password_file.display().to_string();
+    let f = fleet_with(|c| {
+        c.mqtt.embedded = false;
+        c.mqtt.external_url = format!("mqtt://127.0.0.1:{port}");
+        c.mqtt.username = "setu-controller".into();
+        c.mqtt.password = controller_password.clone();
+        c.mqtt.mosquitto_password_file = password_file.clone();
+        c.mqtt.mosquitto_reload_command = reload.clone();
+        c.fleet.agent_mqtt_url = format!("mqtt://127.0.0.1:{port}");
+    })
+    .await;
+    let (replica_base, _replica) = f.start_replica().await;
+    let (router_a, token_a) = f.router_with_token("Mirpur").await;
+    let (_, token_b) = f.router_with_token("Uttara").await;
+    let plan = f.plan("Home 10M", "10M").await;
+    let users: Vec<String> = (1..=20).map(|i| format!("m{i:02}")).collect();
+    for user in &users {
+        subscriber_on(&f, router_a, plan, user).await;
+    }
+    let agent_a = f.start_agent(&token_a).await;
+    eventually(
+        30,
+        "the subscribers on the router, through Mosquitto",
+        || users.iter().all(|u| secret(&f.sim, u).is_some()),
+    )
+    .await;
+
+    // Twenty logins: stored exactly once, and both replicas took a share.
+    for (i, user) in users.iter().enumerate() {
+        f.sim
+            .ppp_connect(
+                user,
+                &format!("pw-{user}"),
+                Ipv4Addr::new(10, 30, 0, i as u8 + 1),
+                "AA:BB:CC:00:00:09",
+            )
+            .unwrap();
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while count(&f, "SELECT COUNT(*) AS n FROM session_log").await < 20 {
+        assert!(Instant::now() < deadline, "sessions did not arrive");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(count(&f, "SELECT COUNT(*) AS n FROM session_log").await, 20);
+    let (one, two) = (
+        metric(&f.base, "accepted").await,
+        metric(&replica_base, "accepted").await,
+    );
+    assert!(
+        one > 0 && two > 0,
+        "both replicas took messages: {one} and {two}"
+    );
+
+    // The ACL: B may neither publish as A nor read A's commands.
+    let dir_b = f.dir.join("agent-b");
+    edge_agent::link::identity::enroll(&f.base, &token_b, &dir_b, None)
+        .await
+        .unwrap();
+    let b = edge_agent::link::identity::load(&dir_b).unwrap();
+    let a = edge_agent::link::identity::load(&agent_a.state_dir).unwrap();
+    let a_id = AgentId::parse(&a.enrollment.agent_id).unwrap();
+    let (client_b, mut events_b) = mqtt_client(
+        port,
+        &b.enrollment.mqtt_username,
+        &b.enrollment.mqtt_password,
+    )
+    .await
+    .expect("B logs in");
+    client_b
+        .subscribe(topics::agent_filter(&a_id), rumqttc::QoS::AtLeastOnce)
+        .await
+        .unwrap();
+    // Mosquitto grants the subscription but delivers nothing the ACL denies: a command to A
+    // reaches A, not B.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (status, _) = f
+        .api(
+            "POST",
+            &format!("/api/v1/routers/{router_a}/commands"),
+            r#"{"action":"diagnostics"}"#,
+        )
+        .await;
+    assert_eq!(status, 202);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let commands = f
+            .api("GET", &format!("/api/v1/routers/{router_a}/commands"), "")
+            .await
+            .1;
+        if commands[0]["state"] == "succeeded" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "A never answered: {commands}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    while let Ok(event) = events_b.try_recv() {
+        assert!(
+            !matches!(event, rumqttc::Event::Incoming(rumqttc::Packet::Publish(_))),
+            "B read A's downlink: {event:?}"
+        );
+    }
+    let envelope = wire::Envelope {
+        v: wire::PROTOCOL_VERSION,
+        agent_id: a_id.clone(),
+        boot_id: wire::new_boot_id(),
+        seq: 1,
+        sent_at_ms: controller::store::now_ms(),
+        mono_ms: 0,
+        clock_synced: true,
+        historical: false,
+        body: wire::UpBody::Telemetry(wire::Telemetry {
+            cpu_load_pct: 99,
+            free_memory_bytes: 0,
+            total_memory_bytes: 0,
+            uptime_secs: 0,
+            pppoe_active: 0,
+            hotspot_active: 0,
+            interfaces: Vec::new(),
+        }),
+    };
+    client_b
+        .publish(
+            topics::up(&a_id, topics::UpKind::Telemetry),
+            rumqttc::QoS::AtLeastOnce,
+            false,
+            wire::seal_up(&envelope, &b.key),
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        metric(&f.base, "bad_signature").await + metric(&replica_base, "bad_signature").await,
+        0,
+        "Mosquitto dropped the cross-agent publish before any controller saw it"
+    );
+
+    // Revoked: the password file loses A, and Mosquitto refuses its login.
+    let (status, _) = f
+        .api("POST", &format!("/api/v1/routers/{router_a}/revoke"), "")
+        .await;
+    assert_eq!(status, 200);
+    let refused = mqtt_client(
+        port,
+        &a.enrollment.mqtt_username,
+        &a.enrollment.mqtt_password,
+    )
+    .await;
+    assert!(refused.is_err(), "a revoked agent cannot connect");
+    agent_a.stop().await;
+    drop(mosquitto);
 }

@@ -290,6 +290,7 @@ pub(crate) async fn revoke_router(
     let before = routers::get(&state.store, &tenant, id).await?;
     let after = routers::revoke(&state.store, &tenant, id).await?;
     mqtt::revoke(&state.store, &after.agent_id).await?;
+    state.mqtt_logins_changed().await;
     audit_change(
         state,
         auth,
