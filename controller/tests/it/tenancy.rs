@@ -252,6 +252,7 @@ async fn every_id_route_refuses_another_companys_ids() {
             }
             (_, p) if p.starts_with("/api/") => "",
             (_, "/subscribers/{id}/status") => "status=suspended",
+            (_, "/routers/{id}/commands") => "action=resync",
             _ => "permission=dashboard.view",
         };
         let content_type = if path.starts_with("/api/") {
