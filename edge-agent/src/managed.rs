@@ -96,6 +96,7 @@ impl Managed {
         let (uplinks, downs) = link::start(
             identity,
             limits,
+            ca.clone(),
             move || birth_body(&birth_for_link.lock().expect("birth lock")),
             shutdown,
         )?;

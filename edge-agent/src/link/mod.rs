@@ -80,8 +80,12 @@ pub enum LinkError {
         path: String,
         source: std::io::Error,
     },
-    #[error("bad MQTT URL {0:?}: use mqtt://host[:port]")]
+    #[error("bad MQTT URL {0:?}: use mqtt://, mqtts://, ws:// or wss://host[:port]")]
     BadUrl(String),
+    #[error("the MQTT URL needs TLS: give the controller's CA ([controller] ca_file)")]
+    NoCa,
+    #[error("TLS setup: {0}")]
+    Tls(String),
 }
 
 fn now_ms() -> i64 {
@@ -184,6 +188,7 @@ impl Inner {
 pub fn start(
     identity: Identity,
     limits: Limits,
+    tls_ca: Option<Vec<rustls::pki_types::CertificateDer<'static>>>,
     birth: impl Fn() -> UpBody + Send + 'static,
     shutdown: tokio::sync::watch::Receiver<bool>,
 ) -> Result<(Uplinks, mpsc::UnboundedReceiver<Down>), LinkError> {
@@ -192,7 +197,15 @@ pub fn start(
         path: outbox_dir.display().to_string(),
         source,
     })?;
-    let (host, port) = parse_mqtt_url(&identity.enrollment.mqtt_url)?;
+    let broker = parse_mqtt_url(&identity.enrollment.mqtt_url)?;
+    let tls = match (broker.scheme, tls_ca) {
+        (Scheme::Tcp | Scheme::Ws, _) => None,
+        (Scheme::Tls | Scheme::Wss, Some(ca)) => Some(
+            crate::routeros::tls::client_config(&crate::routeros::Trust::Ca(ca))
+                .map_err(|e| LinkError::Tls(e.to_string()))?,
+        ),
+        (Scheme::Tls | Scheme::Wss, None) => return Err(LinkError::NoCa),
+    };
     let seen_path = identity.state_dir.join("commands_seen.json");
     let inner = Arc::new(Inner {
         identity,
@@ -213,8 +226,8 @@ pub fn start(
     let (downs_tx, downs_rx) = mpsc::unbounded_channel();
     let session = Session {
         uplinks: uplinks.clone(),
-        host,
-        port,
+        broker,
+        tls,
         downs: downs_tx,
         seen: SeenCommands::load(seen_path),
     };
@@ -222,17 +235,58 @@ pub fn start(
     Ok((uplinks, downs_rx))
 }
 
-fn parse_mqtt_url(url: &str) -> Result<(String, u16), LinkError> {
-    let rest = url
-        .strip_prefix("mqtt://")
-        .or_else(|| url.strip_prefix("tcp://"))
-        .ok_or_else(|| LinkError::BadUrl(url.to_owned()))?
-        .trim_end_matches('/');
-    let (host, port) = rest.rsplit_once(':').unwrap_or((rest, "1883"));
-    let port = port
-        .parse()
-        .map_err(|_| LinkError::BadUrl(url.to_owned()))?;
-    Ok((host.trim_matches(['[', ']']).to_owned(), port))
+/// Where and how to reach the broker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Broker {
+    /// Host, or for WebSockets the whole URL (rumqttc wants it that way).
+    host: String,
+    port: u16,
+    scheme: Scheme,
+}
+
+/// The transports an agent can dial out on: plain MQTT, MQTT over TLS, and MQTT over
+/// WebSocket(S) for POPs whose upstream passes only HTTP(S).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scheme {
+    Tcp,
+    Tls,
+    Ws,
+    Wss,
+}
+
+fn parse_mqtt_url(url: &str) -> Result<Broker, LinkError> {
+    let bad = || LinkError::BadUrl(url.to_owned());
+    let (scheme, rest, default_port) = [
+        ("mqtt://", Scheme::Tcp, 1883),
+        ("tcp://", Scheme::Tcp, 1883),
+        ("mqtts://", Scheme::Tls, 8883),
+        ("ws://", Scheme::Ws, 80),
+        ("wss://", Scheme::Wss, 443),
+    ]
+    .into_iter()
+    .find_map(|(prefix, scheme, port)| url.strip_prefix(prefix).map(|rest| (scheme, rest, port)))
+    .ok_or_else(bad)?;
+    let authority = rest.split('/').next().unwrap_or_default();
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p)) => (h, p.parse().map_err(|_| bad())?),
+        None => (authority, default_port),
+    };
+    if host.is_empty() {
+        return Err(bad());
+    }
+    let host = match scheme {
+        Scheme::Ws | Scheme::Wss => {
+            // rumqttc splits the URL itself and needs the port in it.
+            let path = &rest[authority.len()..];
+            let prefix = if scheme == Scheme::Ws { "ws" } else { "wss" };
+            format!(
+                "{prefix}://{host}:{port}{}",
+                if path.is_empty() { "/mqtt" } else { path }
+            )
+        }
+        _ => host.trim_matches(['[', ']']).to_owned(),
+    };
+    Ok(Broker { host, port, scheme })
 }
 
 /// Command ids already taken, persisted so a restart does not run a redelivered command again.
@@ -271,8 +325,8 @@ impl SeenCommands {
 
 struct Session {
     uplinks: Uplinks,
-    host: String,
-    port: u16,
+    broker: Broker,
+    tls: Option<Arc<rustls::ClientConfig>>,
     downs: mpsc::UnboundedSender<Down>,
     seen: SeenCommands,
 }
@@ -298,7 +352,16 @@ impl Session {
             };
             let agent = &inner.identity.agent_id;
             let enrollment = &inner.identity.enrollment;
-            let mut options = rumqttc::MqttOptions::new(agent.as_str(), &self.host, self.port);
+            let mut options =
+                rumqttc::MqttOptions::new(agent.as_str(), &self.broker.host, self.broker.port);
+            let tls =
+                || rumqttc::TlsConfiguration::Rustls(self.tls.clone().expect("checked at start"));
+            options.set_transport(match self.broker.scheme {
+                Scheme::Tcp => rumqttc::Transport::Tcp,
+                Scheme::Tls => rumqttc::Transport::Tls(tls()),
+                Scheme::Ws => rumqttc::Transport::Ws,
+                Scheme::Wss => rumqttc::Transport::Wss(tls()),
+            });
             options.set_credentials(&enrollment.mqtt_username, &enrollment.mqtt_password);
             options.set_keep_alive(Duration::from_secs(30));
             options.set_max_packet_size(
@@ -480,10 +543,30 @@ impl Session {
     }
 }
 
-/// A ready-made [`Limits`] for agents: 64 MiB, a week, 100,000 records.
-pub fn default_limits() -> Limits {
-    Limits::default()
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Keeps `OutboxError` reachable for callers matching on `push`.
-pub type PushError = OutboxError;
+    #[test]
+    fn broker_urls_choose_the_transport() {
+        let b = parse_mqtt_url("mqtt://10.0.0.1").unwrap();
+        assert_eq!(
+            (b.host.as_str(), b.port, b.scheme),
+            ("10.0.0.1", 1883, Scheme::Tcp)
+        );
+        let b = parse_mqtt_url("mqtts://setu.example.net:8884").unwrap();
+        assert_eq!(
+            (b.host.as_str(), b.port, b.scheme),
+            ("setu.example.net", 8884, Scheme::Tls)
+        );
+        let b = parse_mqtt_url("wss://setu.example.net/mqtt").unwrap();
+        assert_eq!(
+            (b.host.as_str(), b.port, b.scheme),
+            ("wss://setu.example.net:443/mqtt", 443, Scheme::Wss)
+        );
+        let b = parse_mqtt_url("ws://127.0.0.1:8083").unwrap();
+        assert_eq!(b.host, "ws://127.0.0.1:8083/mqtt");
+        assert!(parse_mqtt_url("http://x").is_err());
+        assert!(parse_mqtt_url("mqtt://:1883").is_err());
+    }
+}

@@ -220,17 +220,7 @@ impl Fleet {
 
     /// Runs an already enrolled agent from `state_dir`.
     pub async fn run_agent(&self, state_dir: &Path) -> Agent {
-        let config = agent_config(&self.dir, self.sim.addr(), state_dir);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(edge_agent::run(config, listener, async {
-            let _ = stopped.await;
-        }));
-        Agent {
-            state_dir: state_dir.to_owned(),
-            stop: Some(stop),
-            task,
-        }
+        run_agent_on(&self.dir, self.sim.addr(), state_dir, None).await
     }
 
     pub async fn plan(&self, name: &str, down: &str) -> i64 {
@@ -243,6 +233,26 @@ impl Fleet {
             .await;
         assert_eq!(status, 201, "{plan}");
         plan["id"].as_i64().unwrap()
+    }
+}
+
+/// Runs an enrolled agent for the router at `router`, trusting `ca_file` for TLS.
+async fn run_agent_on(
+    dir: &Path,
+    router: std::net::SocketAddr,
+    state_dir: &Path,
+    ca_file: Option<&Path>,
+) -> Agent {
+    let config = agent_config(dir, router, state_dir, ca_file);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(edge_agent::run(config, listener, async {
+        let _ = stopped.await;
+    }));
+    Agent {
+        state_dir: state_dir.to_owned(),
+        stop: Some(stop),
+        task,
     }
 }
 
@@ -267,11 +277,19 @@ impl Agent {
     }
 }
 
-fn agent_config(dir: &Path, router: std::net::SocketAddr, state_dir: &Path) -> AgentConfig {
+fn agent_config(
+    dir: &Path,
+    router: std::net::SocketAddr,
+    state_dir: &Path,
+    ca_file: Option<&Path>,
+) -> AgentConfig {
     std::fs::write(dir.join("router-password"), ROUTER_PASSWORD).unwrap();
+    let ca = ca_file.map_or(String::new(), |f| {
+        format!("ca_file = \"{}\"\n", f.display())
+    });
     let text = format!(
         "[router]\naddress = \"{router}\"\nuser = \"{ROUTER_USER}\"\npassword_file = \"router-password\"\n\n\
-         [controller]\nstate_dir = \"{}\"\nevents_interval_secs = 1\ntelemetry_interval_secs = 2\n\n\
+         [controller]\nstate_dir = \"{}\"\n{ca}events_interval_secs = 1\ntelemetry_interval_secs = 2\n\n\
          [status]\nlisten = \"127.0.0.1:0\"\n",
         state_dir.display()
     );
@@ -967,6 +985,12 @@ async fn forged_messages_revoked_agents_and_expired_commands_are_refused() {
 /// installs Debian's). Started with the ACL file Setu ships.
 struct Mosquitto {
     port: u16,
+    /// MQTT over TLS, over WebSocket, and over WebSocket with TLS.
+    tls_port: u16,
+    ws_port: u16,
+    wss_port: u16,
+    /// The (self-signed) certificate of the TLS listeners, as the agents' CA file.
+    ca_file: PathBuf,
     password_file: PathBuf,
     child: std::process::Child,
 }
@@ -981,7 +1005,17 @@ impl Drop for Mosquitto {
 impl Mosquitto {
     fn start(binary: &str) -> Mosquitto {
         let dir = temp_dir("mosquitto");
-        let port = free_port();
+        let (port, tls_port, ws_port, wss_port) =
+            (free_port(), free_port(), free_port(), free_port());
+        let cert = routeros_sim::self_signed(&["127.0.0.1", "localhost"]).unwrap();
+        let (ca_file, key_file) = (dir.join("broker.pem"), dir.join("broker.key"));
+        std::fs::write(&ca_file, &cert.cert_pem).unwrap();
+        std::fs::write(&key_file, &cert.key_pem).unwrap();
+        let tls = format!(
+            "certfile {}\nkeyfile {}\n",
+            ca_file.display(),
+            key_file.display()
+        );
         let password_file = dir.join("setu.passwd");
         std::fs::write(&password_file, "").unwrap();
         let acl = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/mosquitto/setu.acl");
@@ -990,7 +1024,10 @@ impl Mosquitto {
             &conf,
             format!(
                 "per_listener_settings false\nallow_anonymous false\npassword_file {}\nacl_file {}\n\
-                 listener {port} 127.0.0.1\nmessage_size_limit 262144\n",
+                 message_size_limit 262144\nlistener {port} 127.0.0.1\n\
+                 listener {tls_port} 127.0.0.1\n{tls}\
+                 listener {ws_port}\nprotocol websockets\n\
+                 listener {wss_port}\nprotocol websockets\n{tls}",
                 password_file.display(),
                 acl.display(),
             ),
@@ -1011,6 +1048,10 @@ impl Mosquitto {
         }
         Mosquitto {
             port,
+            tls_port,
+            ws_port,
+            wss_port,
+            ca_file,
             password_file,
             child,
         }
@@ -1201,6 +1242,46 @@ async fn through_mosquitto_with_two_replicas_and_the_acl() {
         0,
         "Mosquitto dropped the cross-agent publish before any controller saw it"
     );
+
+    // Agents behind networks that pass only TLS or HTTP(S): the same link over MQTT/TLS,
+    // WebSocket and WebSocket/TLS. Each agent has its own (empty) router and must come online
+    // and apply the version the controller announces.
+    for url in [
+        format!("mqtts://127.0.0.1:{}", mosquitto.tls_port),
+        format!("ws://127.0.0.1:{}/mqtt", mosquitto.ws_port),
+        format!("wss://127.0.0.1:{}/mqtt", mosquitto.wss_port),
+    ] {
+        let (router, token) = f.router_with_token(&url).await;
+        let state_dir = f.dir.join(format!("agent-{router}"));
+        edge_agent::link::identity::enroll(&f.base, &token, &state_dir, None)
+            .await
+            .unwrap();
+        let enrollment = state_dir.join("enrollment.json");
+        let mut doc: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&enrollment).unwrap()).unwrap();
+        doc["mqtt_url"] = serde_json::Value::String(url.clone());
+        std::fs::write(&enrollment, doc.to_string()).unwrap();
+        let sim = routeros_sim::start(SimConfig {
+            users: vec![(ROUTER_USER.into(), ROUTER_PASSWORD.into())],
+            ..SimConfig::default()
+        })
+        .await
+        .unwrap();
+        let agent = run_agent_on(&f.dir, sim.addr(), &state_dir, Some(&mosquitto.ca_file)).await;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let r = router_json(&f, router).await;
+            if r["online"] == true
+                && r["agent_version"] != ""
+                && r["applied_version"] == r["desired_version"]
+            {
+                break;
+            }
+            assert!(Instant::now() < deadline, "{url}: {r}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        agent.stop().await;
+    }
 
     // Revoked: the password file loses A, and Mosquitto refuses its login.
     let (status, _) = f
