@@ -288,6 +288,21 @@ fn set(table: &mut toml::Table, path: &[String], value: toml::Value) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_documented_example_is_a_valid_configuration() {
+        let example: Config = toml::from_str(EXAMPLE).expect("controller.example.toml parses");
+        let defaults = Config::default();
+        assert_eq!(example.http.listen, defaults.http.listen);
+        assert_eq!(
+            example.fleet.session_retention_days,
+            defaults.fleet.session_retention_days
+        );
+        assert_eq!(
+            example.login.max_failures_per_ip,
+            defaults.login.max_failures_per_ip
+        );
+    }
+
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
