@@ -78,7 +78,10 @@ impl std::fmt::Debug for MqttConfig {
 #[derive(Clone)]
 pub struct MqttLink {
     connected: Arc<AtomicBool>,
-    client: rumqttc::AsyncClient,
+    /// Publishes go through their own task: the event loop also hands us incoming messages,
+    /// and a consumer waiting on the client's request queue while the event loop waits on the
+    /// consumer would deadlock under load.
+    outgoing: tokio::sync::mpsc::UnboundedSender<(String, Vec<u8>, bool)>,
     incoming: Arc<std::sync::Mutex<Option<tokio::sync::mpsc::Receiver<rumqttc::Publish>>>>,
 }
 
@@ -87,17 +90,11 @@ impl MqttLink {
         self.connected.load(Ordering::Relaxed)
     }
 
-    /// Publishes at QoS 1.
-    pub async fn publish(
-        &self,
-        topic: String,
-        payload: Vec<u8>,
-        retain: bool,
-    ) -> anyhow::Result<()> {
-        self.client
-            .publish(topic, rumqttc::QoS::AtLeastOnce, retain, payload)
-            .await?;
-        Ok(())
+    /// Queues a QoS 1 publish; never waits for the broker.
+    pub fn publish(&self, topic: String, payload: Vec<u8>, retain: bool) -> anyhow::Result<()> {
+        self.outgoing
+            .send((topic, payload, retain))
+            .map_err(|_| anyhow::anyhow!("the MQTT client has stopped"))
     }
 
     /// The agents' messages; `None` after the first call.
@@ -272,11 +269,24 @@ fn connect_client(
     );
     let (client, mut events) = rumqttc::AsyncClient::new(options, 256);
     let (incoming_tx, incoming_rx) = tokio::sync::mpsc::channel(1024);
+    let (outgoing, mut to_publish) =
+        tokio::sync::mpsc::unbounded_channel::<(String, Vec<u8>, bool)>();
     let link = MqttLink {
         connected: Arc::default(),
-        client: client.clone(),
+        outgoing,
         incoming: Arc::new(std::sync::Mutex::new(Some(incoming_rx))),
     };
+    let publisher = client.clone();
+    tokio::spawn(async move {
+        while let Some((topic, payload, retain)) = to_publish.recv().await {
+            if let Err(e) = publisher
+                .publish(topic, rumqttc::QoS::AtLeastOnce, retain, payload)
+                .await
+            {
+                tracing::warn!(error = %e, "MQTT publish failed");
+            }
+        }
+    });
     let connected = link.connected.clone();
     let filters = if config.shared_subscriptions {
         // Status stays unshared: shared subscriptions get no retained messages, and every

@@ -311,8 +311,7 @@ pub async fn send_down(
         body,
     };
     let keys: &FleetKeys = &state.fleet_keys;
-    link.publish(topic, wire::seal_down(&envelope, &keys.pair), false)
-        .await?;
+    link.publish(topic, wire::seal_down(&envelope, &keys.pair), false)?;
     Ok(())
 }
 

@@ -425,16 +425,46 @@ async fn forged_messages_revoked_agents_and_expired_commands_are_refused() {
         )
         .await
         .unwrap();
-    // Garbage and oversize payloads are counted, not fatal.
-    client
-        .publish(
-            topics::up(&b.agent_id, topics::UpKind::Event),
-            rumqttc::QoS::AtLeastOnce,
-            false,
-            b"{\"m\":".to_vec(),
+    // Garbage is counted, not fatal. (Oversize payloads never get here: the broker's packet
+    // limit equals the protocol's, and `open_up` refuses them before parsing anyway.)
+    for payload in [b"{\"m\":".to_vec(), b"not json at all".to_vec()] {
+        client
+            .publish(
+                topics::up(&b.agent_id, topics::UpKind::Event),
+                rumqttc::QoS::AtLeastOnce,
+                false,
+                payload,
+            )
+            .await
+            .unwrap();
+    }
+    // A genuine message of B's, replayed: stored once.
+    let genuine = wire::seal_up(&event(&b.agent_id, "replayed"), &b.key);
+    for _ in 0..3 {
+        client
+            .publish(
+                topics::up(&b.agent_id, topics::UpKind::Event),
+                rumqttc::QoS::AtLeastOnce,
+                false,
+                genuine.clone(),
+            )
+            .await
+            .unwrap();
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while metric(&f.base, "duplicate").await < 2 {
+        assert!(Instant::now() < deadline, "replays not counted");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        count(
+            &f,
+            "SELECT COUNT(*) AS n FROM session_log WHERE username = 'replayed'"
         )
-        .await
-        .unwrap();
+        .await,
+        1,
+        "a replayed message is stored once"
+    );
     let deadline = Instant::now() + Duration::from_secs(10);
     while metric(&f.base, "bad_signature").await < 1
         || metric(&f.base, "wrong_agent").await < 1
