@@ -258,6 +258,8 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("fleet.enrollment_once", "Run this on the agent box now; the token works once and is not shown again.", "এখনই এজেন্ট বক্সে এটি চালান; টোকেনটি একবারই কাজ করে এবং আর দেখানো হবে না।"),
     ("fleet.valid_until", "Valid until", "মেয়াদ"),
     ("fleet.bad_public_key", "Not an Ed25519 public key (64 hex characters).", "Ed25519 পাবলিক কী নয় (৬৪ হেক্স অক্ষর)।"),
+    ("fleet.interfaces", "Interfaces (last telemetry)", "ইন্টারফেস (শেষ টেলিমেট্রি)"),
+    ("fleet.interface", "Interface", "ইন্টারফেস"),
     ("fleet.commands", "Commands to the agent", "এজেন্টকে নির্দেশ"),
     ("fleet.command", "Command", "নির্দেশ"),
     ("fleet.cmd_resync", "Resync now", "এখনই মিলিয়ে নিন"),

@@ -8,8 +8,8 @@ use crate::reconcile::Outcome;
 use crate::routeros::{Capabilities, Client, RouterError};
 use protocol::desired::DesiredState;
 use protocol::fleet::{
-    Birth, CommandAction, CommandResult, CommandState, DesiredNotice, Drift, Reported,
-    RouterIdentity, Service, SessionChange, SessionEvent, Telemetry, UpBody,
+    Birth, CommandAction, CommandResult, CommandState, DesiredNotice, Drift, InterfaceCounters,
+    Reported, RouterIdentity, Service, SessionChange, SessionEvent, Telemetry, UpBody,
 };
 use protocol::routeros::Command;
 use provisioning::Desired;
@@ -21,6 +21,8 @@ const DESIRED_FILE: &str = "desired.json";
 const ACTIVE_FILE: &str = "active.json";
 /// Drift notes sent to the controller (the status page keeps its own).
 const DRIFT_NOTES: usize = 50;
+/// Interfaces whose counters go into telemetry.
+const MAX_INTERFACES: usize = 64;
 
 /// What the birth message says; updated as the agent learns.
 #[derive(Debug, Clone, Default)]
@@ -324,9 +326,38 @@ impl Managed {
                 .unwrap_or(0),
             pppoe_active: count(Service::Pppoe),
             hotspot_active: count(Service::Hotspot),
-            interfaces: Vec::new(),
+            interfaces: self.interfaces(client).await?,
         }));
         Ok(())
+    }
+
+    /// Counters of the router's own interfaces (not the per-session dynamic ones: a POP with
+    /// 20,000 PPPoE sessions has 20,000 of those), at most [`MAX_INTERFACES`].
+    async fn interfaces(&self, client: &Client) -> Result<Vec<InterfaceCounters>, RouterError> {
+        let response = client
+            .run(
+                &Command::new("/interface/print")
+                    .proplist(&["name", "rx-byte", "tx-byte", "running"])
+                    .where_eq("dynamic", "false"),
+            )
+            .await?;
+        Ok(response
+            .items
+            .iter()
+            .take(MAX_INTERFACES)
+            .map(|item| InterfaceCounters {
+                name: item.get_text("name").unwrap_or_default(),
+                rx_bytes: item
+                    .get_text("rx-byte")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0),
+                tx_bytes: item
+                    .get_text("tx-byte")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0),
+                running: item.get_text("running").as_deref() == Some("true"),
+            })
+            .collect())
     }
 
     /// Ends every session of `user`; returns how many.

@@ -64,7 +64,7 @@ async fn latency() {
         assert_eq!(status, 200);
         let want = if suspend { "true" } else { "false" };
         // Polled every 2 ms: the figure is the link's, not the poll interval's.
-        while !secret(&f.sim, &name).is_some_and(|s| s["disabled"] == want) {
+        while secret(&f.sim, &name).is_none_or(|s| s["disabled"] != want) {
             assert!(
                 started.elapsed() < Duration::from_secs(30),
                 "no change on the router"

@@ -405,3 +405,49 @@ pub async fn subscriber_on(f: &Fleet, router: i64, plan: i64, user: &str) -> i64
     assert_eq!(status, 201, "{sub}");
     sub["id"].as_i64().unwrap()
 }
+
+/// An HTTP relay in front of the controller that misbehaves for its first connections: first a
+/// 500, then a 200 whose body was altered in transit (same length), then it relays faithfully.
+/// Returns its address and how many requests it has answered.
+pub async fn flaky_http(
+    target: std::net::SocketAddr,
+) -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
+    use std::sync::atomic::Ordering;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let served = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = served.clone();
+    tokio::spawn(async move {
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            let turn = counter.fetch_add(1, Ordering::SeqCst) + 1;
+            tokio::spawn(async move {
+                if turn == 1 {
+                    let _ = inbound
+                        .write_all(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                        .await;
+                    return;
+                }
+                let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await else {
+                    return;
+                };
+                // One request per connection (`Connection: close`): relay it, then the answer.
+                let mut request = vec![0u8; 64 * 1024];
+                let n = inbound.read(&mut request).await.unwrap_or(0);
+                let _ = outbound.write_all(&request[..n]).await;
+                let mut answer = Vec::new();
+                let _ = outbound.read_to_end(&mut answer).await;
+                if turn == 2 {
+                    if let Some(at) = answer.windows(3).position(|w| w == b"pw-") {
+                        answer[at] = b'P';
+                    }
+                }
+                let _ = inbound.write_all(&answer).await;
+            });
+        }
+    });
+    (addr, served)
+}

@@ -131,10 +131,15 @@ pub async fn handle_uplink(
         &effect,
     )
     .await?;
-    if recorded.fresh {
-        update_live(state, &router, &envelope).await?;
-    } else {
+    if !recorded.fresh {
         metrics.fleet_message("duplicate");
+    } else if matches!(
+        envelope.body,
+        UpBody::Birth(_) | UpBody::Telemetry(_) | UpBody::Reported(_)
+    ) {
+        // Events and command results change no live field; telemetry refreshes "last seen"
+        // often enough, and skipping the write here keeps session bursts fast.
+        update_live(state, &router, &envelope).await?;
     }
     send_down(
         state,
@@ -262,6 +267,7 @@ async fn update_live(
             live.total_memory = Some(t.total_memory_bytes as i64);
             live.uptime_secs = Some(t.uptime_secs as i64);
             live.sessions_online = i64::from(t.pppoe_active + t.hotspot_active);
+            live.interfaces_json = serde_json::to_string(&t.interfaces).unwrap_or_default();
         }
         _ => {}
     }

@@ -44,6 +44,8 @@ pub struct LiveStatus {
     pub sessions_online: i64,
     /// The last drift report, JSON (empty before the first).
     pub drift_json: String,
+    /// The router's own interfaces from the last telemetry, JSON.
+    pub interfaces_json: String,
 }
 
 impl Router {
@@ -57,7 +59,7 @@ macro_rules! columns {
     () => {
         "id, company_id, pop_id, name, agent_id, agent_public_key, enrolled_at, revoked_at, desired_version,
          applied_version, online, last_seen_at, boot_id, boot_seq, agent_version, routeros_version, identity,
-         cpu_load, free_memory, total_memory, uptime_secs, sessions_online, drift_json, created_at"
+         cpu_load, free_memory, total_memory, uptime_secs, sessions_online, drift_json, interfaces_json, created_at"
     };
 }
 
@@ -87,6 +89,7 @@ fn from_row(row: &AnyRow) -> Result<Router> {
             uptime_secs: get_opt_i64(row, "uptime_secs")?,
             sessions_online: get_i64(row, "sessions_online")?,
             drift_json: get_string(row, "drift_json")?,
+            interfaces_json: get_string(row, "interfaces_json")?,
         },
         created_at: get_i64(row, "created_at")?,
     })
@@ -230,8 +233,8 @@ pub async fn set_live(store: &Store, id: RouterId, live: &LiveStatus) -> Result<
     sqlx::query(
         "UPDATE routers SET online = $1, last_seen_at = $2, boot_id = $3, boot_seq = $4, agent_version = $5,
              routeros_version = $6, identity = $7, cpu_load = $8, free_memory = $9, total_memory = $10,
-             uptime_secs = $11, sessions_online = $12, drift_json = $13
-         WHERE id = $14",
+             uptime_secs = $11, sessions_online = $12, drift_json = $13, interfaces_json = $14
+         WHERE id = $15",
     )
     .bind(i64::from(live.online))
     .bind(live.last_seen_at)
@@ -246,6 +249,7 @@ pub async fn set_live(store: &Store, id: RouterId, live: &LiveStatus) -> Result<
     .bind(live.uptime_secs)
     .bind(live.sessions_online)
     .bind(&live.drift_json)
+    .bind(&live.interfaces_json)
     .bind(id.0)
     .execute(store.pool())
     .await?;

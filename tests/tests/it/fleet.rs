@@ -194,6 +194,53 @@ async fn a_subscriber_changed_in_the_office_reaches_the_router_and_sessions_come
     agent.stop().await;
 }
 
+/// The controller fails the desired-state fetch (an error, then a document altered in transit):
+/// nothing reaches the router until a good copy arrives, which a retry gets.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_or_tampered_desired_state_fetch_applies_nothing() {
+    let f = fleet().await;
+    let (router, token) = f.router_with_token("Banani").await;
+    let plan = f.plan("Home 10M", "10M").await;
+    for user in ["b1", "b2"] {
+        subscriber_on(&f, router, plan, user).await;
+    }
+    let state_dir = f.dir.join("agent-flaky");
+    edge_agent::link::identity::enroll(&f.base, &token, &state_dir, None)
+        .await
+        .unwrap();
+    let controller: std::net::SocketAddr = f.base.trim_start_matches("http://").parse().unwrap();
+    let (flaky, served) = flaky_http(controller).await;
+    let enrollment = state_dir.join("enrollment.json");
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&enrollment).unwrap()).unwrap();
+    doc["desired_url"] = serde_json::Value::String(format!("http://{flaky}/fleet/v1/desired"));
+    std::fs::write(&enrollment, doc.to_string()).unwrap();
+    let agent = f.run_agent(&state_dir).await;
+    // The first fetch fails (500), the next gets a copy altered in transit ("pw-b1" became
+    // "Pw-b1"): neither may reach the router; a later retry converges it.
+    let deadline = Instant::now() + Duration::from_secs(40);
+    loop {
+        let b1 = secret(&f.sim, "b1");
+        assert!(
+            b1.as_ref().is_none_or(|s| s["password"] == "pw-b1"),
+            "the tampered document was applied: {b1:?}"
+        );
+        if b1.is_some() && secret(&f.sim, "b2").is_some() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no convergence after the retries"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        served.load(std::sync::atomic::Ordering::SeqCst) >= 3,
+        "the error and the tampered copy were both served first"
+    );
+    agent.stop().await;
+}
+
 /// Broker unreachable for 30 s while subscribers log in and out: afterwards every event is in
 /// the database exactly once (outbox, acks, idempotent storage).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -230,6 +230,21 @@ async fn render_router(
     } else {
         format!("<pre id=drift>{}</pre>", escape(&router.status.drift_json))
     };
+    let interfaces: String = serde_json::from_str::<Vec<protocol::fleet::InterfaceCounters>>(
+        &router.status.interfaces_json,
+    )
+    .unwrap_or_default()
+    .iter()
+    .map(|i| {
+        format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&i.name),
+            if i.running { "✓" } else { "✗" },
+            group_lakh(i.rx_bytes, lang),
+            group_lakh(i.tx_bytes, lang)
+        )
+    })
+    .collect();
     let shown_once = enrollment.map_or(String::new(), |e| {
         format!(
             "<p class=notice role=status>{hint}</p><p><output id=enrollment-command>{command}</output></p><p class=hint>{until} {expires}</p>",
@@ -287,7 +302,11 @@ async fn render_router(
          <tr><th>{applied_label}</th><td id=applied-version>{applied}</td></tr>\
          <tr><th>{identity_label}</th><td>{identity}</td></tr>\
          <tr><th>{drift_label}</th><td>{drift}</td></tr></tbody></table>\
-         <table id=routers><tbody><tr data-router={id}>{cells}</tr></tbody></table>{actions}{LIVE_SCRIPT}",
+         <table id=routers><tbody><tr data-router={id}>{cells}</tr></tbody></table>\
+         <h2>{interfaces_title}</h2><table id=interfaces><thead><tr><th>{router_label}</th><th></th><th>RX bytes</th><th>TX bytes</th></tr></thead>\
+         <tbody>{interfaces}</tbody></table>{actions}{LIVE_SCRIPT}",
+        interfaces_title = t(lang, "fleet.interfaces"),
+        router_label = t(lang, "fleet.interface"),
         name = escape(&router.name),
         id = router.id,
         agent_label = t(lang, "fleet.agent"),
