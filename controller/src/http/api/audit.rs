@@ -93,14 +93,55 @@ async fn list(
 /// Most rows one export holds; narrow the filter for more.
 pub const EXPORT_MAX_ROWS: usize = 100_000;
 
-/// The matching entries as CSV (UTF-8 with BOM so spreadsheet programs show Bangla), newest
-/// first. Cells that a spreadsheet would run as a formula are prefixed with `'`.
-pub async fn export_csv(state: &AppState, auth: &Auth, q: &AuditQuery) -> ApiResult<String> {
+/// A CSV download: UTF-8 with a BOM (so spreadsheet programs show Bangla), cells quoted where
+/// needed, and text a spreadsheet would run as a formula prefixed with `'`.
+pub(crate) struct Csv(String);
+
+impl Csv {
+    pub fn new(columns: &[&str]) -> Csv {
+        Csv(format!("\u{feff}{}\r\n", columns.join(",")))
+    }
+
+    pub fn row(&mut self, cells: &[String]) {
+        let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
+        self.0.push_str(&line.join(","));
+        self.0.push_str("\r\n");
+    }
+
+    pub fn download(self, filename: &str) -> axum::response::Response {
+        use axum::http::header;
+        use axum::response::IntoResponse;
+        (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{filename}\""),
+                ),
+            ],
+            self.0,
+        )
+            .into_response()
+    }
+}
+
+/// The matching entries, newest first, as CSV.
+pub async fn export_csv(state: &AppState, auth: &Auth, q: &AuditQuery) -> ApiResult<Csv> {
     let tenant = auth.tenant()?;
     let filter = q.filter()?;
-    let mut out = String::from(
-        "\u{feff}id,time_dhaka,actor_user_id,action,entity,entity_id,ip,user_agent,before,after,hash\r\n",
-    );
+    let mut out = Csv::new(&[
+        "id",
+        "time_dhaka",
+        "actor_user_id",
+        "action",
+        "entity",
+        "entity_id",
+        "ip",
+        "user_agent",
+        "before",
+        "after",
+        "hash",
+    ]);
     let mut before = q.before;
     let mut rows = 0;
     while rows < EXPORT_MAX_ROWS {
@@ -119,9 +160,7 @@ pub async fn export_csv(state: &AppState, auth: &Auth, q: &AuditQuery) -> ApiRes
                 e.after.to_string(),
                 e.hash.clone(),
             ];
-            let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
-            out.push_str(&line.join(","));
-            out.push_str("\r\n");
+            out.row(&cells);
         }
         rows += page.len();
         match page.last() {
@@ -132,8 +171,7 @@ pub async fn export_csv(state: &AppState, auth: &Auth, q: &AuditQuery) -> ApiRes
     Ok(out)
 }
 
-/// One CSV cell: quoted when needed, with formula-looking text defused (shared by the exports).
-pub(crate) fn csv_cell(text: &str) -> String {
+fn csv_cell(text: &str) -> String {
     let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{text}")
     } else {

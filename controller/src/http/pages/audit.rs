@@ -6,7 +6,7 @@ use super::{escape, lang, Page};
 use crate::i18n::{dhaka_time, t};
 use crate::store::{audit, users};
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 const PAGE_ROWS: i64 = 100;
@@ -137,16 +137,7 @@ pub async fn export(
     auth: Auth,
     Query(q): Query<AuditQuery>,
 ) -> ApiResult<Response> {
-    let csv = export_csv(&state, &auth, &q).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"setu-audit.csv\"",
-            ),
-        ],
-        csv,
-    )
-        .into_response())
+    Ok(export_csv(&state, &auth, &q)
+        .await?
+        .download("setu-audit.csv"))
 }

@@ -1,13 +1,14 @@
 //! Session log page: PPPoE/hotspot sessions by username, subscriber, or "who had address X at
 //! time T" (Dhaka time), with a CSV export for BTRC and law-enforcement requests.
 
+use super::super::api::audit::Csv;
 use super::super::api::sessions::SessionParams;
 use super::super::{ApiError, ApiResult, AppState, Auth};
 use super::{escape, lang, Page};
 use crate::i18n::{dhaka_time, t};
 use crate::store::fleet;
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 const PAGE_ROWS: i64 = 100;
@@ -115,9 +116,18 @@ pub async fn export(
 ) -> ApiResult<Response> {
     let tenant = auth.tenant()?;
     let q = params.query()?;
-    let mut out = String::from(
-        "\u{feff}username,address,caller_id,started_dhaka,ended_dhaka,service,subscriber_id,router_id,bytes_in,bytes_out\r\n",
-    );
+    let mut out = Csv::new(&[
+        "username",
+        "address",
+        "caller_id",
+        "started_dhaka",
+        "ended_dhaka",
+        "service",
+        "subscriber_id",
+        "router_id",
+        "bytes_in",
+        "bytes_out",
+    ]);
     let mut before = params.before;
     let mut written = 0;
     while written < EXPORT_MAX_ROWS {
@@ -135,12 +145,7 @@ pub async fn export(
                 s.bytes_in.map_or(String::new(), |b| b.to_string()),
                 s.bytes_out.map_or(String::new(), |b| b.to_string()),
             ];
-            let line: Vec<String> = cells
-                .iter()
-                .map(|c| super::super::api::audit::csv_cell(c))
-                .collect();
-            out.push_str(&line.join(","));
-            out.push_str("\r\n");
+            out.row(&cells);
         }
         written += page.len();
         match page.last() {
@@ -148,15 +153,5 @@ pub async fn export(
             _ => break,
         }
     }
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"setu-sessions.csv\"",
-            ),
-        ],
-        out,
-    )
-        .into_response())
+    Ok(out.download("setu-sessions.csv"))
 }
