@@ -255,13 +255,3 @@ pub async fn set_live(store: &Store, id: RouterId, live: &LiveStatus) -> Result<
     .await?;
     Ok(())
 }
-
-/// The version the agent reports it applied (never moves backwards).
-pub async fn set_applied(store: &Store, id: RouterId, version: i64) -> Result<()> {
-    sqlx::query("UPDATE routers SET applied_version = $1 WHERE id = $2 AND applied_version < $1")
-        .bind(version)
-        .bind(id.0)
-        .execute(store.pool())
-        .await?;
-    Ok(())
-}

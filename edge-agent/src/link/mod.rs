@@ -136,10 +136,6 @@ impl Uplinks {
         self.inner.status.clone()
     }
 
-    pub fn agent_id(&self) -> &str {
-        self.inner.identity.agent_id.as_str()
-    }
-
     pub fn outbox_stats(&self) -> crate::outbox::Stats {
         self.inner.outbox.lock().expect("outbox lock").stats()
     }
