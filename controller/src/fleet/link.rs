@@ -105,19 +105,19 @@ pub async fn handle_uplink(
     }
     metrics.fleet_message("accepted");
     if let UpBody::Status(status) = &envelope.body {
-        // Unsequenced: applied if it is not older than what we know (a late last will of an
-        // earlier connection must not mark a live agent offline).
-        if status.boot_seq as i64 >= router.status.boot_seq {
-            let mut live = router.status.clone();
-            live.online = status.online;
-            live.boot_id = status.boot_id.clone();
-            live.boot_seq = status.boot_seq as i64;
-            live.last_seen_at = Some(now_ms());
-            routers::set_live(&state.store, router.id, &live).await?;
-            let _ = state
-                .fleet_events
-                .send(FleetEvent::RouterUpdated(router.id));
-        }
+        // Unsequenced: applied unless older than what we know (a late last will of an earlier
+        // connection must not mark a live agent offline); the store checks that.
+        routers::set_presence(
+            &state.store,
+            router.id,
+            status.online,
+            &status.boot_id,
+            status.boot_seq as i64,
+        )
+        .await?;
+        let _ = state
+            .fleet_events
+            .send(FleetEvent::RouterUpdated(router.id));
         return Ok(());
     }
     let effect = effect_of(state, &router, &envelope).await?;
@@ -194,12 +194,12 @@ async fn effect_of(
         UpBody::Reported(reported) => fleet::Effect::Applied {
             router: router.id,
             version: reported.applied_desired_version as i64,
-            drift_json: serde_json::to_string(&reported.drift).unwrap_or_default(),
+            drift_json: serde_json::to_string(&reported.drift).ok(),
         },
         UpBody::Birth(birth) => fleet::Effect::Applied {
             router: router.id,
             version: birth.applied_desired_version as i64,
-            drift_json: router.status.drift_json.clone(),
+            drift_json: None,
         },
         UpBody::Event(event) => {
             let subscriber =
@@ -248,36 +248,31 @@ async fn update_live(
     router: &routers::Router,
     envelope: &Envelope,
 ) -> Result<(), LinkError> {
-    let mut live = router.status.clone();
-    live.last_seen_at = Some(now_ms());
     match &envelope.body {
         UpBody::Birth(birth) => {
-            live.online = true;
-            live.boot_id = envelope.boot_id.clone();
-            live.boot_seq = live.boot_seq.max(birth.boot_seq as i64);
-            live.agent_version = birth.agent_version.clone();
-            if let Some(ros) = &birth.routeros {
-                live.routeros_version = ros.version.clone();
-                live.identity = ros.identity.clone();
-            }
+            let ros = birth.routeros.as_ref();
+            routers::set_birth(
+                &state.store,
+                router.id,
+                &birth.agent_version,
+                ros.map(|r| r.version.as_str()),
+                ros.map(|r| r.identity.as_str()),
+            )
+            .await?;
         }
         UpBody::Telemetry(t) if !envelope.historical => {
-            live.cpu_load = Some(i64::from(t.cpu_load_pct));
-            live.free_memory = Some(t.free_memory_bytes as i64);
-            live.total_memory = Some(t.total_memory_bytes as i64);
-            live.uptime_secs = Some(t.uptime_secs as i64);
-            live.sessions_online = i64::from(t.pppoe_active + t.hotspot_active);
-            live.interfaces_json = serde_json::to_string(&t.interfaces).unwrap_or_default();
+            let fields = routers::TelemetryFields {
+                cpu_load: i64::from(t.cpu_load_pct),
+                free_memory: t.free_memory_bytes as i64,
+                total_memory: t.total_memory_bytes as i64,
+                uptime_secs: t.uptime_secs as i64,
+                sessions_online: i64::from(t.pppoe_active + t.hotspot_active),
+                interfaces_json: serde_json::to_string(&t.interfaces).unwrap_or_default(),
+            };
+            routers::set_telemetry(&state.store, router.id, &fields).await?;
         }
-        _ => {}
+        _ => routers::seen(&state.store, router.id).await?,
     }
-    // The effect may have moved applied_version/drift: keep those from the database.
-    let fresh = routers::by_agent_id(&state.store, &router.agent_id)
-        .await?
-        .map(|r| r.status.drift_json)
-        .unwrap_or_default();
-    live.drift_json = fresh;
-    routers::set_live(&state.store, router.id, &live).await?;
     Ok(())
 }
 

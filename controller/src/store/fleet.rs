@@ -120,7 +120,8 @@ pub enum Effect {
     Applied {
         router: RouterId,
         version: i64,
-        drift_json: String,
+        /// `None` keeps the last drift report (a birth carries none).
+        drift_json: Option<String>,
     },
 }
 
@@ -200,7 +201,7 @@ async fn apply_effect(conn: &mut sqlx::AnyConnection, effect: &Effect) -> Result
         } => {
             sqlx::query(
                 "UPDATE routers SET applied_version = CASE WHEN applied_version < $1 THEN $1 ELSE applied_version END,
-                     drift_json = $2 WHERE id = $3",
+                     drift_json = COALESCE($2, drift_json) WHERE id = $3",
             )
             .bind(version)
             .bind(drift_json)

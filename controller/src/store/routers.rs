@@ -228,30 +228,90 @@ pub async fn bump_desired_for_plan(
         .collect()
 }
 
-/// The live fields after a status, birth or telemetry message.
-pub async fn set_live(store: &Store, id: RouterId, live: &LiveStatus) -> Result<()> {
+// The live fields. Each message updates only the columns it carries, in one statement:
+// replicas handle one agent's messages concurrently, and a read-modify-write of the whole row
+// would let a stale copy undo another replica's update.
+
+/// A status message (or its last will): applied unless an older connection's.
+pub async fn set_presence(
+    store: &Store,
+    id: RouterId,
+    online: bool,
+    boot_id: &str,
+    boot_seq: i64,
+) -> Result<()> {
     sqlx::query(
-        "UPDATE routers SET online = $1, last_seen_at = $2, boot_id = $3, boot_seq = $4, agent_version = $5,
-             routeros_version = $6, identity = $7, cpu_load = $8, free_memory = $9, total_memory = $10,
-             uptime_secs = $11, sessions_online = $12, drift_json = $13, interfaces_json = $14
-         WHERE id = $15",
+        "UPDATE routers SET online = $1, boot_id = $2, boot_seq = $3, last_seen_at = $4
+         WHERE id = $5 AND boot_seq <= $3",
     )
-    .bind(i64::from(live.online))
-    .bind(live.last_seen_at)
-    .bind(&live.boot_id)
-    .bind(live.boot_seq)
-    .bind(&live.agent_version)
-    .bind(&live.routeros_version)
-    .bind(&live.identity)
-    .bind(live.cpu_load)
-    .bind(live.free_memory)
-    .bind(live.total_memory)
-    .bind(live.uptime_secs)
-    .bind(live.sessions_online)
-    .bind(&live.drift_json)
-    .bind(&live.interfaces_json)
+    .bind(i64::from(online))
+    .bind(boot_id)
+    .bind(boot_seq)
+    .bind(now_ms())
     .bind(id.0)
     .execute(store.pool())
     .await?;
+    Ok(())
+}
+
+/// A birth: the agent and router versions.
+pub async fn set_birth(
+    store: &Store,
+    id: RouterId,
+    agent_version: &str,
+    routeros_version: Option<&str>,
+    identity: Option<&str>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE routers SET online = 1, last_seen_at = $1, agent_version = $2,
+             routeros_version = COALESCE($3, routeros_version), identity = COALESCE($4, identity)
+         WHERE id = $5",
+    )
+    .bind(now_ms())
+    .bind(agent_version)
+    .bind(routeros_version)
+    .bind(identity)
+    .bind(id.0)
+    .execute(store.pool())
+    .await?;
+    Ok(())
+}
+
+/// Live telemetry.
+pub struct TelemetryFields {
+    pub cpu_load: i64,
+    pub free_memory: i64,
+    pub total_memory: i64,
+    pub uptime_secs: i64,
+    pub sessions_online: i64,
+    pub interfaces_json: String,
+}
+
+pub async fn set_telemetry(store: &Store, id: RouterId, t: &TelemetryFields) -> Result<()> {
+    sqlx::query(
+        "UPDATE routers SET last_seen_at = $1, cpu_load = $2, free_memory = $3, total_memory = $4,
+             uptime_secs = $5, sessions_online = $6, interfaces_json = $7
+         WHERE id = $8",
+    )
+    .bind(now_ms())
+    .bind(t.cpu_load)
+    .bind(t.free_memory)
+    .bind(t.total_memory)
+    .bind(t.uptime_secs)
+    .bind(t.sessions_online)
+    .bind(&t.interfaces_json)
+    .bind(id.0)
+    .execute(store.pool())
+    .await?;
+    Ok(())
+}
+
+/// Anything else heard from the agent.
+pub async fn seen(store: &Store, id: RouterId) -> Result<()> {
+    sqlx::query("UPDATE routers SET last_seen_at = $1 WHERE id = $2")
+        .bind(now_ms())
+        .bind(id.0)
+        .execute(store.pool())
+        .await?;
     Ok(())
 }

@@ -722,19 +722,36 @@ impl Mosquitto {
             ),
         )
         .unwrap();
-        let child = std::process::Command::new(binary)
+        let mut child = std::process::Command::new(binary)
             .arg("-c")
             .arg(&conf)
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
             .spawn()
             .expect("start mosquitto");
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                break;
+        // Ready only once it says "running": a SIGHUP (our password-file reload) during its
+        // start-up kills it. Its log keeps being drained (and kept) after that.
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let stderr = child.stderr.take().expect("piped");
+        let log_path = dir.join("mosquitto.log");
+        std::thread::spawn(move || {
+            use std::io::{BufRead, Write};
+            let mut log = std::fs::File::create(log_path).ok();
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if line.contains(" running") {
+                    let _ = ready_tx.send(());
+                }
+                if let Some(log) = log.as_mut() {
+                    let _ = writeln!(log, "{line}");
+                }
             }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        });
+        ready_rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("mosquitto did not start");
         Mosquitto {
             port,
             tls_port,
