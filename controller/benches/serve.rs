@@ -4,7 +4,11 @@
 //! fresh SQLite file.
 
 use controller::config::Config;
-use controller::store::{self, sessions, Store, Tenant};
+use controller::kernel::db::now_ms;
+use controller::kernel::http::session;
+use controller::kernel::random;
+use controller::kernel::scope::Scope;
+use controller::AppState;
 use std::io::BufRead;
 use std::time::Instant;
 
@@ -24,25 +28,33 @@ async fn main() -> anyhow::Result<()> {
         }
     };
     let store = controller::open_store(&config).await?;
-    let (tenant, token) = seed(&store).await?;
+    let state = controller::state(config, store).await?;
+    let (scope, token) = seed(&state).await?;
 
     // Login cost: one argon2id verification per attempt, on one core.
-    let hash = controller::password::hash("correct horse battery staple");
+    let hash = controller::kernel::password::hash("correct horse battery staple");
     let started = Instant::now();
     let rounds = 20;
     for _ in 0..rounds {
-        assert!(controller::password::verify(
+        assert!(controller::kernel::password::verify(
             "correct horse battery staple",
             &hash
         ));
     }
     let per_sec = f64::from(rounds) / started.elapsed().as_secs_f64();
     println!("LOGIN_RATE {per_sec:.1}");
-    println!("ROWS {}", store::branches::count(&store, &tenant).await?);
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM branches WHERE company_id = $1")
+        .bind(scope.company().0)
+        .fetch_one(state.store.pool())
+        .await?;
+    println!("ROWS {rows}");
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     println!("URL http://{}", listener.local_addr()?);
-    println!("COOKIE setu_session={token}");
+    println!(
+        "COOKIE {}={token}",
+        session::cookie_name(&state, session::SESSION_COOKIE)
+    );
     println!("PID {}", std::process::id());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     std::thread::spawn(move || {
@@ -50,19 +62,20 @@ async fn main() -> anyhow::Result<()> {
         for _ in std::io::stdin().lock().lines() {}
         let _ = stop.send(());
     });
-    controller::run(config, store, listener, async {
+    controller::serve(state, listener, async {
         let _ = stopped.await;
     })
     .await?;
     Ok(())
 }
 
-async fn seed(store: &Store) -> anyhow::Result<(Tenant, String)> {
-    let company = controller::bootstrap::create_company(store, "Bench ISP").await?;
-    let tenant = Tenant::company(company.id);
+async fn seed(state: &AppState) -> anyhow::Result<(Scope, String)> {
+    let store = &state.store;
+    let company = controller::bootstrap::create_company(state, "Bench ISP").await?;
+    let scope = Scope::system(company.id);
     let owner = controller::bootstrap::create_staff(
-        store,
-        &tenant,
+        state,
+        scope,
         "bench-owner",
         "Bench",
         "bench-password-1",
@@ -75,8 +88,8 @@ async fn seed(store: &Store) -> anyhow::Result<(Tenant, String)> {
          WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $3)
          SELECT $1, 'Branch ' || i, $2 FROM n",
     )
-    .bind(tenant.company.0)
-    .bind(store::now_ms())
+    .bind(scope.company().0)
+    .bind(now_ms())
     .bind(BRANCHES)
     .execute(store.pool())
     .await?;
@@ -84,15 +97,15 @@ async fn seed(store: &Store) -> anyhow::Result<(Tenant, String)> {
     sqlx::query("ANALYZE branches")
         .execute(store.pool())
         .await?;
-    let token = controller::random::token();
-    sessions::create(
-        store,
-        &controller::random::sha256_hex(&token),
+    let token = random::token();
+    session::create(
+        &mut *store.conn().await?,
+        &random::sha256_hex(&token),
         owner.id,
-        Some(tenant.company),
-        &controller::random::token(),
+        Some(scope.company()),
+        &random::token(),
         false,
     )
     .await?;
-    Ok((tenant, token))
+    Ok((scope, token))
 }

@@ -1,60 +1,76 @@
-//! Creating what every installation starts from: the platform admin, companies with their
-//! seeded roles, and the demo data behind `setu-controller demo`.
+//! What every installation starts from: the platform admin, companies with their seeded roles,
+//! and the demo data behind `setu-controller demo`. Everything here acts as the system
+//! (`system:bootstrap`, `system:demo` in the audit log) through the same domain operations
+//! staff use.
 
-use crate::rbac::seeded_roles;
-use crate::store::{
-    self, branches, companies, plans, pops, routers, subscribers, users, Store, Tenant,
-};
+use crate::kernel::db::StoreError;
+use crate::kernel::ids::RouterId;
+use crate::kernel::money::Poisha;
+use crate::kernel::rbac::SEEDED_ROLES;
+use crate::kernel::scope::{Actor, Scope};
+use crate::kernel::work::{Origin, Work};
+use crate::kernel::{password, random, Result};
+use crate::plans::service::PlanInput;
+use crate::staff::service::StaffInput;
+use crate::staff::store::User;
+use crate::subscribers::service::SubscriberInput;
+use crate::tenancy::service::NameInput;
+use crate::tenancy::store::Company;
+use crate::AppState;
 
 /// A company with the seeded roles (owner, manager, billing clerk, ...).
-pub async fn create_company(store: &Store, name: &str) -> store::Result<companies::Company> {
-    let company = companies::create(store, name).await?;
-    let tenant = Tenant::company(company.id);
-    for (role, permissions) in seeded_roles() {
-        let names: Vec<&str> = permissions.iter().map(|p| p.name()).collect();
-        users::create_role(store, &tenant, role, &names).await?;
-    }
-    Ok(company)
-}
-
-pub async fn create_platform_admin(
-    store: &Store,
-    username: &str,
-    password: &str,
-) -> store::Result<users::User> {
-    users::create(
-        store,
-        username,
-        "Platform admin",
-        &crate::password::hash(password),
-        true,
+pub async fn create_company(state: &AppState, name: &str) -> Result<Company> {
+    let input = NameInput {
+        name: name.to_owned(),
+    };
+    crate::tenancy::service::create_company(
+        &state.store,
+        Actor::System("bootstrap"),
+        Origin::default(),
+        &input,
     )
     .await
 }
 
-/// A user with `role` in the tenant's company.
+pub async fn create_platform_admin(
+    store: &crate::kernel::db::Store,
+    username: &str,
+    password_text: &str,
+) -> Result<User> {
+    let mut db = store.conn().await?;
+    match crate::staff::store::create_user(
+        &mut db,
+        username,
+        "Platform admin",
+        &password::hash(password_text),
+        true,
+    )
+    .await
+    {
+        Err(StoreError::Conflict) => Err(crate::kernel::Error::taken("username")),
+        other => Ok(other?),
+    }
+}
+
+/// A user with `role` in `scope`'s company.
 pub async fn create_staff(
-    store: &Store,
-    tenant: &Tenant,
+    state: &AppState,
+    scope: Scope,
     username: &str,
     name: &str,
-    password: &str,
+    password_text: &str,
     role: &str,
-) -> store::Result<users::User> {
-    let role = users::roles(store, tenant)
-        .await?
-        .into_iter()
-        .find(|r| r.name == role)
-        .ok_or(store::StoreError::NotFound)?;
-    let user = users::create(
-        store,
-        username,
-        name,
-        &crate::password::hash(password),
-        false,
-    )
-    .await?;
-    users::add_membership(store, tenant, user.id, role.id, None).await?;
+) -> Result<User> {
+    let mut work = Work::system(state, scope, "bootstrap").await?;
+    let input = StaffInput {
+        username: username.to_owned(),
+        display_name: name.to_owned(),
+        password: password_text.to_owned(),
+        role: role.to_owned(),
+        branch_id: None,
+    };
+    let user = crate::staff::service::create_staff(&mut work, &input).await?;
+    work.commit().await?;
     Ok(user)
 }
 
@@ -73,67 +89,82 @@ pub const DEMO_SUBSCRIBERS: u64 = 60;
 /// A demo ISP in Dhaka with branches, one user per seeded role, three plans, a POP with one
 /// router (waiting for its agent) and its subscribers. Idempotent: does nothing when the demo
 /// company exists.
-pub async fn seed_demo(store: &Store) -> store::Result<Vec<DemoLogin>> {
-    const COMPANY: &str = DEMO_COMPANY;
-    if companies::list(store)
-        .await?
-        .iter()
-        .any(|c| c.name == COMPANY)
-    {
+pub async fn seed_demo(state: &AppState) -> Result<Vec<DemoLogin>> {
+    let existing = {
+        let mut db = state.store.conn().await?;
+        crate::tenancy::store::company_named(&mut db, DEMO_COMPANY).await?
+    };
+    if existing.is_some() {
         return Ok(Vec::new());
     }
-    let company = create_company(store, COMPANY).await?;
-    let tenant = Tenant::company(company.id);
+    let company = create_company(state, DEMO_COMPANY).await?;
+    let scope = Scope::system(company.id);
+    let mut work = Work::system(state, scope, "demo").await?;
     for branch in ["Mirpur", "Uttara", "Dhanmondi"] {
-        branches::create(store, &tenant, branch).await?;
-    }
-    let mut logins = Vec::new();
-    for (role, _) in seeded_roles() {
-        let username = format!("demo-{role}");
-        let password = format!("{}-{}", role, &crate::random::token()[..10]);
-        create_staff(
-            store,
-            &tenant,
-            &username,
-            &format!("Demo {role}"),
-            &password,
-            role,
+        crate::tenancy::service::create_branch(
+            &mut work,
+            &NameInput {
+                name: branch.into(),
+            },
         )
         .await?;
+    }
+    let mut logins = Vec::new();
+    for role in SEEDED_ROLES {
+        let username = format!("demo-{role}");
+        let password = format!("{}-{}", role, &random::token()[..10]);
+        let input = StaffInput {
+            username: username.clone(),
+            display_name: format!("Demo {role}"),
+            password: password.clone(),
+            role: (*role).to_owned(),
+            branch_id: None,
+        };
+        crate::staff::service::create_staff(&mut work, &input).await?;
         logins.push(DemoLogin {
             username,
             password,
             role,
         });
     }
-    seed_demo_fleet(store, &tenant).await?;
+    seed_demo_fleet(&mut work).await?;
+    work.commit().await?;
     Ok(logins)
 }
 
 /// Plans, the Mirpur POP with router `pop-mirpur-1`, and its subscribers (every 13th unpaid).
-async fn seed_demo_fleet(store: &Store, tenant: &Tenant) -> store::Result<()> {
+async fn seed_demo_fleet(work: &mut Work) -> Result<RouterId> {
     let mut plan_ids = Vec::new();
     for (name, down, up, taka) in [
         ("Home 5 Mbps", "5M", "2M", 500),
         ("Home 10 Mbps", "10M", "5M", 800),
         ("Home 20 Mbps", "20M", "10M", 1200),
     ] {
-        let plan = plans::create(
-            store,
-            tenant,
-            &plans::PlanFields {
-                name: name.into(),
-                download: down.into(),
-                upload: up.into(),
-                price_poisha: taka * 100,
-                ..plans::PlanFields::default()
-            },
-        )
-        .await?;
-        plan_ids.push(plan.id);
+        let input = PlanInput {
+            name: name.into(),
+            download: down.into(),
+            upload: up.into(),
+            price_poisha: Poisha::from_taka(taka),
+            ..PlanInput::default()
+        };
+        plan_ids.push(crate::plans::service::create(work, &input).await?.id);
     }
-    let pop = pops::create(store, tenant, "Mirpur POP", None).await?;
-    let router = routers::create(store, tenant, pop.id, "pop-mirpur-1").await?;
+    let pop = crate::fleet::service::create_pop(
+        work,
+        &crate::fleet::service::PopInput {
+            name: "Mirpur POP".into(),
+            branch_id: None,
+        },
+    )
+    .await?;
+    let router = crate::fleet::service::create_router(
+        work,
+        &crate::fleet::service::RouterInput {
+            pop_id: Some(pop.id),
+            name: "pop-mirpur-1".into(),
+        },
+    )
+    .await?;
     let areas = [
         "mirpur",
         "uttara",
@@ -144,25 +175,17 @@ async fn seed_demo_fleet(store: &Store, tenant: &Tenant) -> store::Result<()> {
     ];
     for i in 1..=DEMO_SUBSCRIBERS {
         let area = areas[(i % areas.len() as u64) as usize];
-        subscribers::create(
-            store,
-            tenant,
-            &subscribers::Fields {
-                name: format!("Subscriber {i} ({area})"),
-                phone: format!("017{:08}", 11_000_000 + i),
-                router_id: router.id,
-                plan_id: plan_ids[(i % 3) as usize],
-                pppoe_username: format!("{area}-{i:04}"),
-                pppoe_password: format!("pw{:06x}", i * 7919),
-                status: if i % 13 == 0 {
-                    subscribers::Status::Suspended
-                } else {
-                    subscribers::Status::Active
-                },
-                branch_id: None,
-            },
-        )
-        .await?;
+        let input = SubscriberInput {
+            name: format!("Subscriber {i} ({area})"),
+            phone: format!("017{:08}", 11_000_000 + i),
+            router_id: Some(router.id),
+            plan_id: Some(plan_ids[(i % 3) as usize]),
+            pppoe_username: format!("{area}-{i:04}"),
+            pppoe_password: format!("pw{:06x}", i * 7919),
+            status: Some(if i % 13 == 0 { "suspended" } else { "active" }.into()),
+            branch_id: None,
+        };
+        crate::subscribers::service::create(work, &input).await?;
     }
-    Ok(())
+    Ok(router.id)
 }

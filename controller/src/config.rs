@@ -20,7 +20,7 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub log: LogConfig,
     pub login: LoginConfig,
-    pub mqtt: crate::broker::MqttConfig,
+    pub mqtt: crate::fleet::broker::MqttConfig,
     pub fleet: FleetConfig,
 }
 
@@ -37,6 +37,10 @@ pub struct FleetConfig {
     pub enrollment_minutes: i64,
     /// How long the session log keeps ended sessions (BTRC asks for at least 3 months).
     pub session_retention_days: i64,
+    /// How often a router still behind its desired state is told again.
+    pub resend_secs: u64,
+    /// How long the record of each agent message is kept once acknowledged past.
+    pub agent_message_retention_hours: i64,
 }
 
 impl Default for FleetConfig {
@@ -46,11 +50,13 @@ impl Default for FleetConfig {
             public_url: String::new(),
             enrollment_minutes: 60,
             session_retention_days: 365,
+            resend_secs: 15,
+            agent_message_retention_hours: 24,
         }
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct HttpConfig {
     pub listen: SocketAddr,
@@ -60,6 +66,17 @@ pub struct HttpConfig {
     pub session_idle_minutes: i64,
     pub session_absolute_hours: i64,
     pub max_body_bytes: usize,
+    /// A client must send a request's head within this many seconds, or the connection closes.
+    pub header_read_timeout_secs: u64,
+    /// `/metrics` on the main listener wants `Authorization: Bearer <this>`; empty: not served
+    /// there.
+    pub metrics_token: String,
+    /// A separate address serving `/metrics` without a token (reachable by Prometheus only);
+    /// empty: none.
+    pub metrics_listen: String,
+    /// How often a long-lived answer (the live fleet page) checks that its session is still
+    /// signed in, and ends if not.
+    pub stream_session_check_secs: u64,
 }
 
 #[derive(Clone, Default, Serialize, Deserialize)]
@@ -96,7 +113,7 @@ impl Default for Config {
             database: DatabaseConfig::default(),
             log: LogConfig::default(),
             login: LoginConfig::default(),
-            mqtt: crate::broker::MqttConfig::default(),
+            mqtt: crate::fleet::broker::MqttConfig::default(),
             fleet: FleetConfig::default(),
         }
     }
@@ -110,6 +127,10 @@ impl Default for HttpConfig {
             session_idle_minutes: 30,
             session_absolute_hours: 12,
             max_body_bytes: 64 * 1024,
+            header_read_timeout_secs: 10,
+            metrics_token: String::new(),
+            metrics_listen: String::new(),
+            stream_session_check_secs: 15,
         }
     }
 }
@@ -133,10 +154,33 @@ impl Default for LoginConfig {
     }
 }
 
+impl std::fmt::Debug for HttpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpConfig")
+            .field("listen", &self.listen)
+            .field("secure_cookies", &self.secure_cookies)
+            .field("session_idle_minutes", &self.session_idle_minutes)
+            .field("session_absolute_hours", &self.session_absolute_hours)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("header_read_timeout_secs", &self.header_read_timeout_secs)
+            .field(
+                "metrics_token",
+                &if self.metrics_token.is_empty() {
+                    ""
+                } else {
+                    "***"
+                },
+            )
+            .field("metrics_listen", &self.metrics_listen)
+            .field("stream_session_check_secs", &self.stream_session_check_secs)
+            .finish()
+    }
+}
+
 impl std::fmt::Debug for DatabaseConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DatabaseConfig")
-            .field("url", &crate::store::redact_url(&self.url))
+            .field("url", &crate::kernel::db::redact_url(&self.url))
             .finish()
     }
 }

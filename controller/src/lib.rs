@@ -1,35 +1,64 @@
 //! The Setu controller: web UI and JSON API for the office.
 //!
-//! Layout:
-//! - [`config`]: layered configuration; [`store`]: the only module that knows SQL (SQLite or
-//!   PostgreSQL through one set of queries), tenant-scoped.
-//! - [`http`]: routes (each with its declared permission), sessions, CSRF, pages, JSON API.
-//! - [`rbac`]: permissions and seeded roles; [`password`]: argon2id; [`totp`]: the second factor; [`i18n`]: Bangla/English,
-//!   lakh grouping, taka, Dhaka time; [`metrics`]: Prometheus text.
-//! - [`bootstrap`]: first admin, companies with their seeded roles, demo data.
-//! - [`broker`]: the embedded MQTT broker (own threads) and the controller's MQTT client.
+//! Layout: [`kernel`] is what every domain stands on (database, unit of work, scope and actor,
+//! audit, ids, money, dates, validation, messages, permissions, HTTP plumbing). Each domain is
+//! one folder with the same few files (`mod.rs`, `store.rs`, `service.rs`, `api.rs`,
+//! `pages.rs`) and one line in [`DOMAINS`]: [`tenancy`], [`staff`], [`audit`], [`fleet`],
+//! [`plans`], [`subscribers`]. [`bootstrap`] makes the first admin, companies and demo data;
+//! [`config`] reads the configuration.
 //!
 //! [`run`] serves until `shutdown` completes; `main.rs` only parses the command line.
 
+pub mod audit;
 pub mod bootstrap;
-pub mod broker;
 pub mod config;
 pub mod fleet;
-pub mod http;
-pub mod i18n;
-pub mod metrics;
-pub mod password;
-pub mod random;
-pub mod rbac;
-pub mod store;
-pub mod totp;
+pub mod kernel;
+pub mod plans;
+pub mod staff;
+pub mod subscribers;
+pub mod tenancy;
 
 use config::Config;
+use kernel::db::Store;
+use kernel::metrics::Metrics;
+use kernel::Domain;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
-use store::Store;
+use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
+
+/// Every domain of the application, in the order their routes and messages are joined. A new
+/// domain is a new folder and one line here.
+pub const DOMAINS: &[Domain] = &[
+    kernel::DOMAIN,
+    tenancy::DOMAIN,
+    staff::DOMAIN,
+    audit::DOMAIN,
+    fleet::DOMAIN,
+    plans::DOMAIN,
+    subscribers::DOMAIN,
+];
+
+/// What every request, job and task of the running controller shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub metrics: Arc<Metrics>,
+    pub fleet: fleet::Runtime,
+    /// Binds the sign-in form's CSRF token to this installation (see `staff::pages`).
+    pub login_key: Arc<Vec<u8>>,
+}
+
+impl AppState {
+    /// An MQTT login was added or revoked: an external Mosquitto's password file follows.
+    pub async fn mqtt_logins_changed(&self) {
+        if let Err(e) = fleet::broker::sync_mosquitto(&self.config.mqtt, &self.store).await {
+            tracing::error!(error = %e, "Mosquitto password file not updated");
+        }
+    }
+}
 
 /// Opens the store (creating the data directory for SQLite) and applies migrations.
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
@@ -41,6 +70,19 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     Ok(store)
 }
 
+/// The state the application runs with: the broker started (when configured), the fleet's keys
+/// and the installation's secrets loaded.
+pub async fn state(config: Config, store: Store) -> anyhow::Result<AppState> {
+    let mqtt = fleet::broker::start(&config.mqtt, store.clone()).await?;
+    Ok(AppState {
+        fleet: fleet::Runtime::new(&store, mqtt).await?,
+        login_key: Arc::new(kernel::db::app_secret(&store, "login_csrf").await?),
+        store,
+        config: Arc::new(config),
+        metrics: Arc::default(),
+    })
+}
+
 /// Starts the embedded MQTT broker (when configured), then serves the application on `listener`
 /// until `shutdown` completes, and drains requests.
 pub async fn run(
@@ -49,50 +91,113 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let mqtt = broker::start(&config.mqtt, store.clone())
-        .await
-        .map_err(std::io::Error::other)?;
-    let fleet_keys = fleet::FleetKeys::load(&store)
-        .await
-        .map_err(std::io::Error::other)?;
-    let (fleet_events, _) = tokio::sync::broadcast::channel(1024);
-    let state = http::AppState {
-        store: store.clone(),
-        config: Arc::new(config),
-        metrics: Arc::default(),
-        mqtt,
-        fleet_keys,
-        fleet_events,
-    };
-    if let Some(link) = state.mqtt.clone() {
-        tokio::spawn(fleet::link::run(state.clone(), link));
+    let state = state(config, store).await.map_err(std::io::Error::other)?;
+    serve(state, listener, shutdown).await
+}
+
+/// Serves `state` (made by [`state`]) on `listener` until `shutdown` completes: the HTTP app,
+/// the fleet link's tasks, housekeeping and the metrics listener.
+pub async fn serve(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let store = state.store.clone();
+    let mut tasks = Vec::new();
+    if let Some(link) = state.fleet.mqtt.clone() {
+        tasks.extend(fleet::link::start(&state, link));
     }
-    let housekeeping = tokio::spawn(housekeeping(state.clone()));
-    let app = http::app(state).into_make_service_with_connect_info::<SocketAddr>();
-    let result = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await;
-    housekeeping.abort();
+    tasks.push(supervise(state.metrics.clone(), "housekeeping", {
+        let state = state.clone();
+        move || housekeeping(state.clone())
+    }));
+    let (stop_metrics, metrics_stopped) = tokio::sync::oneshot::channel::<()>();
+    if !state.config.http.metrics_listen.is_empty() {
+        let addr = &state.config.http.metrics_listen;
+        let metrics_listener = TcpListener::bind(addr).await?;
+        tracing::info!(addr = %metrics_listener.local_addr()?, "metrics listener");
+        let app = kernel::http::health::metrics_app(state.clone());
+        let timeout = Duration::from_secs(state.config.http.header_read_timeout_secs);
+        tasks.push(tokio::spawn(async move {
+            let _ = kernel::http::server::serve(metrics_listener, app, timeout, async {
+                let _ = metrics_stopped.await;
+            })
+            .await;
+        }));
+    }
+    let timeout = Duration::from_secs(state.config.http.header_read_timeout_secs);
+    let app = kernel::http::app(state);
+    let result = kernel::http::server::serve(listener, app, timeout, shutdown).await;
+    let _ = stop_metrics.send(());
+    for task in tasks {
+        task.abort();
+    }
     store.close().await;
     result
 }
 
-/// Hourly clean-up of rows nobody needs any more.
-async fn housekeeping(state: http::AppState) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
-    loop {
-        tick.tick().await;
-        let store = &state.store;
-        match store::idempotency::purge_expired(store).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(removed = n, "expired idempotency keys removed"),
-            Err(e) => tracing::warn!(error = %e, "idempotency clean-up failed"),
-        }
-        let cutoff = store::now_ms() - state.config.fleet.session_retention_days * 86_400_000;
-        match store::fleet::purge_sessions(store, cutoff).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(removed = n, "sessions past retention removed"),
-            Err(e) => tracing::warn!(error = %e, "session log clean-up failed"),
+/// Runs `task` for as long as the application runs: when it panics or returns, the restart is
+/// counted (`setu_task_restarts_total`), logged, and the task started again after a short,
+/// growing pause. Aborting the returned handle stops the task too.
+pub fn supervise<F, Fut>(
+    metrics: Arc<Metrics>,
+    name: &'static str,
+    mut task: F,
+) -> tokio::task::JoinHandle<()>
+where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    struct AbortOnDrop(tokio::task::JoinHandle<()>);
+    impl Drop for AbortOnDrop {
+        fn drop(&mut self) {
+            self.0.abort();
         }
     }
+    tokio::spawn(async move {
+        let mut pause = Duration::from_millis(100);
+        loop {
+            let started = Instant::now();
+            let mut running = AbortOnDrop(tokio::spawn(task()));
+            match (&mut running.0).await {
+                Ok(()) => tracing::warn!(task = name, "task stopped; restarting it"),
+                Err(e) if e.is_panic() => {
+                    tracing::error!(task = name, "task panicked; restarting it")
+                }
+                Err(_) => return,
+            }
+            metrics.task_restarted(name);
+            if started.elapsed() > Duration::from_secs(60) {
+                pause = Duration::from_millis(100);
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_secs(10));
+        }
+    })
+}
+
+/// Hourly clean-up of rows nobody needs any more.
+async fn housekeeping(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        if let Err(e) = clean_up(&state).await {
+            tracing::warn!(error = %e, "clean-up failed");
+        }
+    }
+}
+
+/// One round of clean-up; returns (idempotency keys, sessions, agent message records) removed.
+pub async fn clean_up(state: &AppState) -> anyhow::Result<(u64, u64, u64)> {
+    let now = kernel::db::now_ms();
+    let keys = kernel::http::idempotency::purge_expired(&state.store).await?;
+    let mut db = state.store.conn().await?;
+    let sessions_cutoff = now - state.config.fleet.session_retention_days * 86_400_000;
+    let sessions = fleet::uplinks::purge_sessions(&mut db, sessions_cutoff).await?;
+    let messages_cutoff = now - state.config.fleet.agent_message_retention_hours * 3_600_000;
+    let messages = fleet::uplinks::purge_acknowledged(&mut db, messages_cutoff).await?;
+    if keys + sessions + messages > 0 {
+        tracing::info!(keys, sessions, messages, "clean-up removed rows");
+    }
+    Ok((keys, sessions, messages))
 }

@@ -98,42 +98,45 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
         Command::CreateAdmin { username } => {
             let password = std::env::var("SETU_ADMIN_PASSWORD")
                 .context("set SETU_ADMIN_PASSWORD to the new admin's password")?;
-            if let Err(code) = controller::password::check_strength(&password) {
+            if let Err(code) = controller::kernel::password::check_strength(&password) {
                 anyhow::bail!(
                     "password refused: {}",
-                    controller::i18n::t(controller::i18n::Lang::En, code)
+                    controller::kernel::i18n::t(controller::kernel::i18n::Lang::En, code)
                 );
             }
             controller::bootstrap::create_platform_admin(&store, &username, &password).await?;
             println!("platform admin {username} created");
             Ok(())
         }
-        Command::VerifyAudit => match controller::store::audit::verify(&store).await? {
-            Ok(n) => {
-                println!("audit chain intact: {n} entries");
-                Ok(())
+        Command::VerifyAudit => {
+            match controller::kernel::audit::verify(&mut *store.conn().await?).await? {
+                Ok(n) => {
+                    println!("audit chain intact: {n} entries");
+                    Ok(())
+                }
+                Err(broken) => anyhow::bail!("audit chain broken: {broken}"),
             }
-            Err(broken) => anyhow::bail!("audit chain broken: {broken}"),
-        },
-        Command::Demo => {
-            let logins = controller::bootstrap::seed_demo(&store).await?;
-            serve(config, store, Some(logins)).await
         }
-        Command::Serve => serve(config, store, None).await,
+        Command::Demo => {
+            let state = controller::state(config, store).await?;
+            let logins = controller::bootstrap::seed_demo(&state).await?;
+            serve(state, Some(logins)).await
+        }
+        Command::Serve => serve(controller::state(config, store).await?, None).await,
         Command::DefaultConfig => unreachable!("handled before the runtime starts"),
     }
 }
 
 async fn serve(
-    config: Config,
-    store: controller::store::Store,
+    state: controller::AppState,
     demo: Option<Vec<controller::bootstrap::DemoLogin>>,
 ) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(config.http.listen)
+    let listen = state.config.http.listen;
+    let listener = tokio::net::TcpListener::bind(listen)
         .await
-        .with_context(|| format!("cannot listen on {}", config.http.listen))?;
+        .with_context(|| format!("cannot listen on {listen}"))?;
     let url = format!("http://{}/", listener.local_addr()?);
-    tracing::info!(%url, backend = ?store.backend(), "serving");
+    tracing::info!(%url, backend = ?state.store.backend(), "serving");
     if let Some(logins) = demo {
         println!("Setu controller demo on {url}");
         if logins.is_empty() {
@@ -148,7 +151,7 @@ async fn serve(
             );
         }
     }
-    controller::run(config, store, listener, async {
+    controller::serve(state, listener, async {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await?;

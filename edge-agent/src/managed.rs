@@ -156,7 +156,7 @@ impl Managed {
             return Err(FetchError::Mismatch("size"));
         }
         let sha =
-            crate::routeros::tls::hex(ring::digest::digest(&ring::digest::SHA256, &body).as_ref());
+            protocol::encoding::hex(ring::digest::digest(&ring::digest::SHA256, &body).as_ref());
         if sha != notice.sha256 {
             return Err(FetchError::Mismatch("sha256"));
         }

@@ -62,6 +62,12 @@
 //!   controller de-duplicates it by `(agent, boot_id, seq)`; an evicted or expired one is evicted
 //!   or expired again. Either way only a harmless duplicate, and acks stay cheap.
 //!
+//! Every operation this policy is about goes through [`Disk`] ([`StdFs`] in production, one
+//! syscall each), so `tests/it/outbox.rs` can run the outbox on a model of a disk that forgets,
+//! at a simulated power cut, whatever was not fsynced, and check that every record whose `push`
+//! returned comes back intact. (A process crash proves nothing here: the page cache keeps
+//! unsynced data when only the process dies.)
+//!
 //! # Blocking
 //!
 //! The API is synchronous `std::fs`. `push` costs two fsyncs (well under a millisecond on an SSD,
@@ -245,41 +251,27 @@ pub fn is_valid_boot_id(s: &str) -> bool {
 struct BootId([u8; 16]);
 
 impl BootId {
+    /// Only the canonical lowercase form: a boot id is part of every record's file name, so one
+    /// id must have exactly one spelling (`protocol::encoding::unhex` also takes uppercase).
     fn parse(s: &str) -> Option<BootId> {
-        let s = s.as_bytes();
-        if s.len() != 32 {
+        if s.len() != 32 || s.bytes().any(|c| c.is_ascii_uppercase()) {
             return None;
         }
-        let mut out = [0u8; 16];
-        for (i, pair) in s.chunks_exact(2).enumerate() {
-            out[i] = (hex_value(pair[0])? << 4) | hex_value(pair[1])?;
-        }
-        Some(BootId(out))
+        let bytes = protocol::encoding::unhex(s)?;
+        Some(BootId(bytes.try_into().ok()?))
     }
 
-    fn hex(&self) -> [u8; 32] {
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
-        let mut out = [0u8; 32];
-        for (i, byte) in self.0.iter().enumerate() {
-            out[2 * i] = DIGITS[usize::from(byte >> 4)];
-            out[2 * i + 1] = DIGITS[usize::from(byte & 0xf)];
-        }
-        out
-    }
-}
-
-fn hex_value(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        _ => None,
+    /// The 32 lowercase hex characters. The shared encoder allocates a small `String`; next to
+    /// the two fsyncs of a push or the file read of `pending` that is nothing, so no specialised
+    /// fixed-size copy is kept here.
+    fn hex(&self) -> String {
+        protocol::encoding::hex(&self.0)
     }
 }
 
 impl fmt::Display for BootId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Always ASCII hex digits.
-        f.write_str(std::str::from_utf8(&self.hex()).map_err(|_| fmt::Error)?)
+        f.write_str(&self.hex())
     }
 }
 
@@ -304,11 +296,88 @@ struct Slot {
     created_at_ms: i64,
 }
 
-/// The durable outbox; see the module documentation.
-pub struct Outbox {
+/// The file-system operations the outbox's durability rests on: making a file and writing it,
+/// fsyncing it, renaming, unlinking, and making and fsyncing directories. [`StdFs`] is the real
+/// one; the seam exists so a test can put a model of a disk underneath that forgets, at a
+/// simulated power cut, whatever was not fsynced (see `tests/it/power_cut.rs`).
+///
+/// Reads (listing the directory, reading records) do not go through it: until power is lost a
+/// process reads what it wrote, synced or not, so reads need no model.
+pub trait Disk {
+    type File: Write;
+    /// An open directory, kept for fsyncing it.
+    type Dir;
+    fn create_dir_all(&self, dir: &Path) -> io::Result<()>;
+    fn open_dir(&self, dir: &Path) -> io::Result<Self::Dir>;
+    /// Makes the directory's entries (files created, renamed or unlinked in it) durable.
+    fn sync_dir(&self, dir: &Self::Dir) -> io::Result<()>;
+    /// Creates (or truncates) a file for writing.
+    fn create(&self, path: &Path) -> io::Result<Self::File>;
+    /// Makes the file's content durable (not its name: that is [`Disk::sync_dir`]'s job).
+    fn sync_file(&self, file: &Self::File) -> io::Result<()>;
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()>;
+    fn remove_file(&self, path: &Path) -> io::Result<()>;
+}
+
+/// The real file system, through `std::fs`: one syscall per operation.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StdFs;
+
+impl Disk for StdFs {
+    type File = File;
+    /// `None` where directories cannot be opened (or fsynced) as files; renames are durable on
+    /// their own there.
+    type Dir = Option<File>;
+
+    fn create_dir_all(&self, dir: &Path) -> io::Result<()> {
+        fs::create_dir_all(dir)
+    }
+
+    #[cfg(unix)]
+    fn open_dir(&self, dir: &Path) -> io::Result<Option<File>> {
+        File::open(dir).map(Some)
+    }
+
+    #[cfg(not(unix))]
+    fn open_dir(&self, _dir: &Path) -> io::Result<Option<File>> {
+        Ok(None)
+    }
+
+    fn sync_dir(&self, dir: &Option<File>) -> io::Result<()> {
+        match dir {
+            Some(handle) => handle.sync_all(),
+            None => Ok(()),
+        }
+    }
+
+    fn create(&self, path: &Path) -> io::Result<File> {
+        OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(path)
+    }
+
+    fn sync_file(&self, file: &File) -> io::Result<()> {
+        file.sync_all()
+    }
+
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+        fs::rename(from, to)
+    }
+
+    fn remove_file(&self, path: &Path) -> io::Result<()> {
+        fs::remove_file(path)
+    }
+}
+
+/// The durable outbox; see the module documentation. `D` is the file system underneath: the
+/// real one except in tests.
+pub struct Outbox<D: Disk = StdFs> {
     dir: PathBuf,
-    /// Kept open to fsync the directory after each rename (Unix only).
-    dir_handle: Option<File>,
+    disk: D,
+    /// Kept open to fsync the directory after each rename.
+    dir_handle: D::Dir,
     limits: Limits,
     /// One map per priority (indexed by `Priority::index`), record size by age key.
     classes: [BTreeMap<AgeKey, u64>; 4],
@@ -321,7 +390,7 @@ pub struct Outbox {
     dropped_corrupt: u64,
 }
 
-impl fmt::Debug for Outbox {
+impl<D: Disk> fmt::Debug for Outbox<D> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Outbox")
             .field("dir", &self.dir)
@@ -335,15 +404,29 @@ impl Outbox {
     /// Opens (creating it if needed) the outbox in `dir`: removes stray temp files, checks every
     /// record file and deletes damaged ones, rebuilds the index, and evicts down to `limits`.
     pub fn open(dir: &Path, limits: Limits) -> io::Result<Outbox> {
+        Outbox::open_on(StdFs, dir, limits)
+    }
+}
+
+impl<D: Disk> Outbox<D> {
+    /// [`Outbox::open`] on another [`Disk`].
+    pub fn open_on(disk: D, dir: &Path, limits: Limits) -> io::Result<Outbox<D>> {
         if !dir.is_dir() {
-            fs::create_dir_all(dir)?;
+            disk.create_dir_all(dir)?;
             if let Some(parent) = dir.parent() {
-                sync_dir_path(parent)?;
+                let parent = if parent.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    parent
+                };
+                // The new directory's own name must be durable too.
+                disk.sync_dir(&disk.open_dir(parent)?)?;
             }
         }
         let mut outbox = Outbox {
             dir: dir.to_path_buf(),
-            dir_handle: open_dir_handle(dir)?,
+            dir_handle: disk.open_dir(dir)?,
+            disk,
             limits,
             classes: Default::default(),
             by_id: BTreeMap::new(),
@@ -364,7 +447,7 @@ impl Outbox {
             let path = entry.path();
             if name.starts_with('.') && name.ends_with(TMP_SUFFIX) {
                 tracing::info!(file = %path.display(), "removing a partly written outbox record");
-                remove_if_present(&path)?;
+                outbox.remove_if_present(&path)?;
                 continue;
             }
             let Some((priority, boot, seq)) = parse_file_name(name) else {
@@ -653,21 +736,38 @@ impl Outbox {
             record.created_at_ms,
             &record.payload,
         );
-        let written = write_synced(&tmp, &header, &record.payload).and_then(|()| {
-            // The data is on disk before the name points at it.
-            fs::rename(&tmp, &path)
-        });
+        let written = self
+            .write_synced(&tmp, &header, &record.payload)
+            .and_then(|()| {
+                // The data is on disk before the name points at it.
+                self.disk.rename(&tmp, &path)
+            });
         if let Err(e) = written {
-            let _ = fs::remove_file(&tmp);
+            let _ = self.disk.remove_file(&tmp);
             return Err(e);
         }
-        if let Err(e) = self.sync_dir() {
+        if let Err(e) = self.disk.sync_dir(&self.dir_handle) {
             // Not known to be durable: take it back so the caller's error is the whole truth
             // (should the unlink not stick, the record is merely sent once more after a restart).
-            let _ = fs::remove_file(&path);
+            let _ = self.disk.remove_file(&path);
             return Err(e);
         }
         Ok(())
+    }
+
+    /// Writes `header` and `payload` to a new file at `path` and fsyncs it.
+    fn write_synced(&self, path: &Path, header: &[u8], payload: &[u8]) -> io::Result<()> {
+        let mut file = self.disk.create(path)?;
+        file.write_all(header)?;
+        file.write_all(payload)?;
+        self.disk.sync_file(&file)
+    }
+
+    fn remove_if_present(&self, path: &Path) -> io::Result<()> {
+        match self.disk.remove_file(path) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            other => other,
+        }
     }
 
     fn read(&self, priority: Priority, key: AgeKey) -> Result<Record, Damage> {
@@ -715,7 +815,7 @@ impl Outbox {
 
     /// Unlinks a record's file (no fsync: see the module documentation) and forgets it.
     fn remove(&mut self, priority: Priority, key: AgeKey) -> io::Result<()> {
-        remove_if_present(&self.path_of(priority, key.boot, key.seq))?;
+        self.remove_if_present(&self.path_of(priority, key.boot, key.seq))?;
         self.index_remove(priority, key);
         Ok(())
     }
@@ -723,7 +823,7 @@ impl Outbox {
     fn drop_damaged_file(&mut self, path: &Path, reason: &str) {
         tracing::warn!(file = %path.display(), reason, "deleting a damaged outbox record");
         self.dropped_corrupt += 1;
-        if let Err(e) = remove_if_present(path) {
+        if let Err(e) = self.remove_if_present(path) {
             tracing::warn!(file = %path.display(), error = %e, "could not delete it");
         }
     }
@@ -763,55 +863,6 @@ impl Outbox {
 
     fn path_of(&self, priority: Priority, boot: BootId, seq: u64) -> PathBuf {
         self.dir.join(file_name(priority, boot, seq))
-    }
-
-    fn sync_dir(&self) -> io::Result<()> {
-        match &self.dir_handle {
-            Some(handle) => handle.sync_all(),
-            None => Ok(()),
-        }
-    }
-}
-
-/// Writes `header` and `payload` to a new file at `path` and fsyncs it.
-fn write_synced(path: &Path, header: &[u8], payload: &[u8]) -> io::Result<()> {
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(path)?;
-    file.write_all(header)?;
-    file.write_all(payload)?;
-    file.sync_all()
-}
-
-fn remove_if_present(path: &Path) -> io::Result<()> {
-    match fs::remove_file(path) {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-        other => other,
-    }
-}
-
-#[cfg(unix)]
-fn open_dir_handle(dir: &Path) -> io::Result<Option<File>> {
-    File::open(dir).map(Some)
-}
-
-/// Directories cannot be opened (or fsynced) as files here; renames are durable on their own.
-#[cfg(not(unix))]
-fn open_dir_handle(_dir: &Path) -> io::Result<Option<File>> {
-    Ok(None)
-}
-
-fn sync_dir_path(dir: &Path) -> io::Result<()> {
-    let dir = if dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        dir
-    };
-    match open_dir_handle(dir)? {
-        Some(handle) => handle.sync_all(),
-        None => Ok(()),
     }
 }
 
@@ -884,7 +935,7 @@ fn encode_header(
     h[7] = 0;
     h[8..16].copy_from_slice(&seq.to_le_bytes());
     h[16..24].copy_from_slice(&created_at_ms.to_le_bytes());
-    h[24..56].copy_from_slice(&boot.hex());
+    h[24..56].copy_from_slice(boot.hex().as_bytes());
     h[56..64].copy_from_slice(&(payload.len() as u64).to_le_bytes());
     let crc = Crc32::new().update(&h[..CRC_AT]).update(payload).finish();
     h[CRC_AT..].copy_from_slice(&crc.to_le_bytes());
@@ -1088,6 +1139,17 @@ mod tests {
             "0123456789abcdef0123456789abcdé",
         ] {
             assert!(!is_valid_boot_id(bad), "{bad:?}");
+        }
+        // Every byte value, in both halves, round-trips and orders like its hex text.
+        let all: Vec<BootId> = (0..=255u8)
+            .map(|b| BootId(std::array::from_fn(|i| if i % 2 == 0 { b } else { !b })))
+            .collect();
+        for id in &all {
+            assert_eq!(BootId::parse(&id.to_string()), Some(*id));
+            assert_eq!(id.hex().len(), 32);
+        }
+        for pair in all.windows(2) {
+            assert_eq!(pair[0] < pair[1], pair[0].to_string() < pair[1].to_string());
         }
         let a = BootId::parse("00000000000000000000000000000010").unwrap();
         let b = BootId::parse("0000000000000000000000000000000f").unwrap();

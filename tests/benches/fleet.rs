@@ -102,7 +102,7 @@ async fn convergence() {
             "INSERT INTO subscribers (company_id, router_id, plan_id, name, phone, pppoe_username, pppoe_password,
                  status, created_at, updated_at) VALUES ($1, $2, $3, $4, '01712345678', $4, 'pw-12345', 'active', 0, 0)",
         )
-        .bind(f.tenant.company.0)
+        .bind(f.scope.company().0)
         .bind(router)
         .bind(plan)
         .bind(format!("big{i:05}"))
@@ -211,7 +211,7 @@ async fn ingest() {
                 agent_id: agent.clone(),
                 boot_id: boot.clone(),
                 seq,
-                sent_at_ms: controller::store::now_ms(),
+                sent_at_ms: controller::kernel::db::now_ms(),
                 mono_ms: seq,
                 clock_synced: true,
                 historical: false,
@@ -222,7 +222,7 @@ async fn ingest() {
                     address: Ipv4Addr::from(0x0a14_0000 + seq as u32).to_string(),
                     caller_id: "AA:BB:CC:00:00:01".into(),
                     router_session_id: format!("*{seq:x}"),
-                    at_ms: controller::store::now_ms(),
+                    at_ms: controller::kernel::db::now_ms(),
                     uptime_secs: None,
                     bytes_in: None,
                     bytes_out: None,

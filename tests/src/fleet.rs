@@ -3,7 +3,8 @@
 //! enrolled edge agents.
 
 use crate::routeros_sim::{self, SimConfig, SimHandle};
-use controller::store::{api_tokens, Tenant};
+use controller::kernel::scope::Scope;
+use controller::kernel::work::Work;
 use edge_agent::config::AgentConfig;
 use edge_agent::link::http;
 use std::collections::BTreeMap;
@@ -12,14 +13,18 @@ use std::time::{Duration, Instant};
 
 pub const ROUTER_USER: &str = "setu";
 pub const ROUTER_PASSWORD: &str = "router-pw";
+/// What `/metrics` wants from the fleet's controllers.
+pub const METRICS_TOKEN: &str = "fleet-metrics";
 
 pub struct Fleet {
     pub base: String,
     pub broker: std::net::SocketAddr,
     pub config: controller::config::Config,
     pub token: String,
-    pub store: controller::store::Store,
-    pub tenant: Tenant,
+    pub store: controller::kernel::db::Store,
+    /// The running controller's own state: work done through it wakes its fleet link.
+    pub state: controller::AppState,
+    pub scope: Scope,
     pub sim: SimHandle,
     pub dir: PathBuf,
     _stop: tokio::sync::oneshot::Sender<()>,
@@ -36,7 +41,7 @@ pub fn free_port() -> u16 {
 pub fn temp_dir(tag: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
         "setu-fleet-{tag}-{}",
-        &controller::random::token()[..10]
+        &controller::kernel::random::token()[..10]
     ));
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -61,25 +66,24 @@ pub async fn fleet_with(adjust: impl FnOnce(&mut controller::config::Config)) ->
     if let Some(url) = postgres_database().await {
         config.database.url = url;
     }
+    config.http.metrics_token = METRICS_TOKEN.into();
     adjust(&mut config);
     let broker = config.mqtt.listen;
     let store = controller::open_store(&config).await.unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(controller::run(
-        config.clone(),
-        store.clone(),
-        listener,
-        async {
-            let _ = stopped.await;
-        },
-    ));
-    let company = controller::bootstrap::create_company(&store, "Padma Net")
+    let state = controller::state(config.clone(), store.clone())
         .await
         .unwrap();
-    let tenant = Tenant::company(company.id);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(controller::serve(state.clone(), listener, async {
+        let _ = stopped.await;
+    }));
+    let company = controller::bootstrap::create_company(&state, "Padma Net")
+        .await
+        .unwrap();
+    let scope = Scope::system(company.id);
     let owner = controller::bootstrap::create_staff(
-        &store,
-        &tenant,
+        &state,
+        scope,
         "owner1",
         "Owner",
         "owner1-password",
@@ -87,23 +91,23 @@ pub async fn fleet_with(adjust: impl FnOnce(&mut controller::config::Config)) ->
     )
     .await
     .unwrap();
-    let token = format!("setu_{}", controller::random::token());
-    let all: Vec<&str> = controller::rbac::Permission::ALL
-        .iter()
+    let token = format!("setu_{}", controller::kernel::random::token());
+    let all: Vec<&str> = controller::kernel::rbac::Permission::all()
         .filter(|p| !p.is_platform_only())
         .map(|p| p.name())
         .collect();
-    api_tokens::create(
-        &store,
-        &tenant,
+    let mut work = Work::system(&state, scope, "test").await.unwrap();
+    controller::staff::store::create_token(
+        &mut work,
         owner.id,
         "fleet test",
-        &controller::random::sha256_hex(&token),
+        &controller::kernel::random::sha256_hex(&token),
         &all,
-        controller::store::now_ms() + 86_400_000,
+        controller::kernel::db::now_ms() + 86_400_000,
     )
     .await
     .unwrap();
+    work.commit().await.unwrap();
     let sim = routeros_sim::start(SimConfig {
         users: vec![(ROUTER_USER.into(), ROUTER_PASSWORD.into())],
         ..SimConfig::default()
@@ -116,7 +120,8 @@ pub async fn fleet_with(adjust: impl FnOnce(&mut controller::config::Config)) ->
         config,
         token,
         store,
-        tenant,
+        state,
+        scope,
         sim,
         dir,
         _stop: stop,
@@ -131,7 +136,7 @@ pub async fn postgres_database() -> Option<String> {
     let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin_url)
         .await
         .expect("connect to SETU_TEST_POSTGRES_URL");
-    let name = format!("setu_fleet_{}", &controller::random::token()[..12]);
+    let name = format!("setu_fleet_{}", &controller::kernel::random::token()[..12]);
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
         .execute(&mut admin)
         .await
@@ -208,9 +213,10 @@ impl Fleet {
 
     /// Enrolls an agent with `token` and runs it against the simulator.
     pub async fn start_agent(&self, token: &str) -> Agent {
-        let state_dir = self
-            .dir
-            .join(format!("agent-{}", &controller::random::token()[..6]));
+        let state_dir = self.dir.join(format!(
+            "agent-{}",
+            &controller::kernel::random::token()[..6]
+        ));
         edge_agent::link::identity::enroll(&self.base, token, &state_dir, None)
             .await
             .expect("enrollment");
@@ -293,7 +299,10 @@ pub fn agent_config_file(
          [status]\nlisten = \"127.0.0.1:0\"\n",
         state_dir.display()
     );
-    let path = dir.join(format!("agent-{}.toml", &controller::random::token()[..6]));
+    let path = dir.join(format!(
+        "agent-{}.toml",
+        &controller::kernel::random::token()[..6]
+    ));
     std::fs::write(&path, text).unwrap();
     path
 }
@@ -381,9 +390,16 @@ pub async fn count(f: &Fleet, sql: &str) -> i64 {
 
 /// A controller's count of agent messages with this outcome.
 pub async fn metric(base: &str, outcome: &str) -> u64 {
-    let r = http::request("GET", &format!("{base}/metrics"), &[], None, None)
-        .await
-        .unwrap();
+    let auth = format!("Bearer {METRICS_TOKEN}");
+    let r = http::request(
+        "GET",
+        &format!("{base}/metrics"),
+        &[("Authorization", &auth)],
+        None,
+        None,
+    )
+    .await
+    .unwrap();
     let text = String::from_utf8_lossy(&r.body).into_owned();
     let prefix = format!("setu_fleet_messages_total{{outcome=\"{outcome}\"}} ");
     text.lines()

@@ -1,19 +1,29 @@
-//! A router's desired state, derived from the database: one PPP profile per plan of the
-//! company (named `setu-plan-<id>`, so renaming a plan never renames the profile and kicks its
+//! A router's desired state, derived from the database: one PPP profile per plan of the company
+//! (named `setu-plan-<id>`, so renaming a plan never renames the profile and kicks its
 //! subscribers) and one PPP secret per subscriber on the router that is not terminated.
+//!
+//! Documents are cached per (router, version): the notice (its size and SHA-256) and every
+//! fetch of that version reuse one serialisation, built from one database snapshot so the same
+//! version always has the same bytes, in any replica.
 
-use crate::store::{self, plans, routers::Router, subscribers, Store, Tenant};
+use super::store::Router;
+use crate::kernel::db::{get, Db, Result, Store};
+use crate::kernel::ids::{PlanId, RouterId};
+use crate::subscribers::store::Status;
 use protocol::desired::{Burst, DesiredState, PppProfile, PppSecret, Rates};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// The profile a plan's subscribers get.
-pub fn profile_name(plan: store::PlanId) -> String {
+pub fn profile_name(plan: PlanId) -> String {
     format!("setu-plan-{plan}")
 }
 
-pub async fn for_router(store: &Store, router: &Router) -> store::Result<DesiredState> {
-    let tenant = Tenant::company(router.company_id);
-    let plans = plans::list(store, &tenant).await?;
-    let subscribers = subscribers::on_router(store, router.id).await?;
+/// The desired state of `router`, read on `db` (a snapshot, for a consistent document).
+pub async fn build(db: &mut Db, router: &Router) -> Result<DesiredState> {
+    let plans = crate::plans::store::all(db, router.company_id).await?;
+    let subscribers = crate::subscribers::store::on_router(db, router.id).await?;
     let ppp_profiles = plans
         .iter()
         .map(|plan| {
@@ -44,17 +54,17 @@ pub async fn for_router(store: &Store, router: &Router) -> store::Result<Desired
         .iter()
         .map(|s| PppSecret {
             subscriber_id: s.id.0 as u64,
-            name: s.pppoe_username.clone(),
-            password: s.pppoe_password.clone(),
-            profile: profile_name(s.plan_id),
+            name: s.fields.pppoe_username.clone(),
+            password: s.fields.pppoe_password.clone(),
+            profile: profile_name(s.fields.plan_id),
             service: "pppoe".into(),
             remote_address: None,
             disabled: false,
-            suspended: s.status == subscribers::Status::Suspended,
+            suspended: s.fields.status == Status::Suspended,
         })
         .collect();
     Ok(DesiredState {
-        version: router.desired_version as u64,
+        version: router.desired_version.max(0) as u64,
         ppp_profiles,
         secrets,
         ..DesiredState::default()
@@ -66,6 +76,73 @@ fn three_quarters(rate: &str) -> String {
     rate.parse::<provisioning::Rate>()
         .map(|r| (r.0 / 4 * 3).to_string())
         .unwrap_or_else(|_| rate.to_owned())
+}
+
+/// One version of a router's desired state, serialised.
+#[derive(Debug)]
+pub struct Document {
+    pub version: i64,
+    /// The JSON (cheap to clone: shared).
+    pub bytes: axum::body::Bytes,
+    pub sha256: String,
+}
+
+/// The latest document of each router this replica has built.
+#[derive(Debug, Default)]
+pub struct Documents {
+    latest: Mutex<HashMap<RouterId, Arc<Document>>>,
+    builds: AtomicU64,
+}
+
+impl Documents {
+    /// The current document of `router` (enrolled or not), built only when its version moved.
+    pub async fn current(&self, store: &Store, router: RouterId) -> Result<Arc<Document>> {
+        let mut snapshot = store.snapshot().await?;
+        let row = sqlx::query("SELECT desired_version FROM routers WHERE id = $1")
+            .bind(router)
+            .fetch_one(&mut *snapshot)
+            .await?;
+        let version: i64 = get(&row, "desired_version")?;
+        if let Some(cached) = self.cached(router).filter(|d| d.version == version) {
+            return Ok(cached);
+        }
+        let record = super::store::router_by_id(&mut snapshot, router)
+            .await?
+            .ok_or(crate::kernel::db::StoreError::NotFound)?;
+        let state = build(&mut snapshot, &record).await?;
+        snapshot.commit().await?;
+        let bytes = axum::body::Bytes::from(serde_json::to_vec(&state).unwrap_or_default());
+        let sha256 =
+            protocol::encoding::hex(ring::digest::digest(&ring::digest::SHA256, &bytes).as_ref());
+        let document = Arc::new(Document {
+            version: record.desired_version,
+            bytes,
+            sha256,
+        });
+        self.builds.fetch_add(1, Ordering::Relaxed);
+        let mut latest = self.latest.lock().expect("documents lock");
+        match latest.get(&router) {
+            // Another task built a newer one meanwhile: keep it.
+            Some(newer) if newer.version > document.version => Ok(newer.clone()),
+            _ => {
+                latest.insert(router, document.clone());
+                Ok(document)
+            }
+        }
+    }
+
+    fn cached(&self, router: RouterId) -> Option<Arc<Document>> {
+        self.latest
+            .lock()
+            .expect("documents lock")
+            .get(&router)
+            .cloned()
+    }
+
+    /// How many documents this replica has built (for tests and benchmarks).
+    pub fn builds(&self) -> u64 {
+        self.builds.load(Ordering::Relaxed)
+    }
 }
 
 #[cfg(test)]

@@ -120,8 +120,8 @@ async function signIn({ user, password }) {
   );
   const cookies = await page.context().cookies(BASE_URL);
   await expect(
-    cookies.some((c) => c.name === 'setu_session'),
-    `sign-in as ${user}: the browser kept no setu_session cookie (Secure cookie refused on ${BASE_URL}?)`,
+    cookies.some((c) => c.name === '__Host-setu_session'),
+    `sign-in as ${user}: the browser kept no __Host-setu_session cookie (Secure cookie refused on ${BASE_URL}?)`,
   );
   const heading = await h1();
   await expect(heading.includes('Welcome'), `after sign-in: expected an h1 with "Welcome", got ${JSON.stringify(heading)}`);

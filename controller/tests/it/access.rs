@@ -1,8 +1,7 @@
 //! Deny by default: every route declares its access, and the server enforces it.
 
 use crate::helpers::{company, spawn_app, Client};
-use controller::http::{routes, Access};
-use controller::rbac::Permission;
+use controller::kernel::http::{routes, Access};
 
 /// Routes anyone may call. Adding one here is a security decision; review it.
 const PUBLIC: &[(&str, &str)] = &[
@@ -21,7 +20,9 @@ const PUBLIC: &[(&str, &str)] = &[
 ];
 
 fn concrete(path: &str) -> String {
-    path.replace("{id}", "1").replace("{code}", "en")
+    path.replace("{id}", "1")
+        .replace("{token}", "1")
+        .replace("{code}", "en")
 }
 
 #[test]
@@ -78,9 +79,8 @@ async fn a_role_without_the_permission_is_forbidden_on_every_such_route() {
     let mut collector = Client::login_as(&app, "collector1").await;
     let csrf = collector.csrf().await;
     let held = [
-        Permission::DashboardView,
-        Permission::SubscribersView,
-        Permission::PaymentsCollect,
+        controller::tenancy::DASHBOARD_VIEW,
+        controller::subscribers::VIEW,
     ];
     for route in routes().table() {
         let Access::Needs(permission) = route.access else {
@@ -115,4 +115,31 @@ async fn a_role_without_the_permission_is_forbidden_on_every_such_route() {
         "{}",
         page.body
     );
+}
+
+/// Every route of the JSON API describes itself for the OpenAPI document, and every error code
+/// it names is one the API can answer with.
+#[test]
+fn every_api_route_is_documented() {
+    let codes: Vec<&str> = controller::kernel::error::CODES
+        .iter()
+        .map(|(c, _)| *c)
+        .collect();
+    for route in routes().table() {
+        // The document itself is the one API path that is not described in it.
+        if !route.path.starts_with("/api/") || route.path == "/api/v1/openapi.json" {
+            continue;
+        }
+        let doc = route
+            .doc
+            .unwrap_or_else(|| panic!("{} {} has no Doc", route.method, route.path));
+        for code in doc.errors {
+            assert!(
+                codes.contains(code),
+                "{} {} names unknown code {code}",
+                route.method,
+                route.path
+            );
+        }
+    }
 }

@@ -31,7 +31,7 @@ async fn the_platform_admin_adds_companies_and_works_in_them() {
     assert_eq!(r.status, 201);
     let jamuna = r.json()["id"].as_i64().unwrap();
     let all = root.get("/api/v1/companies").await.json();
-    assert_eq!(all.as_array().unwrap().len(), 3);
+    assert_eq!(all["items"].as_array().unwrap().len(), 3);
 
     // Work in Jamuna: its seeded roles are there, its log has its creation.
     let r = root
@@ -43,7 +43,7 @@ async fn the_platform_admin_adds_companies_and_works_in_them() {
     assert_eq!(r.status, 303);
     assert!(root.get("/").await.body.contains("Jamuna ISP"));
     let roles = root.get("/api/v1/roles").await.json();
-    assert_eq!(roles.as_array().unwrap().len(), 7);
+    assert_eq!(roles["items"].as_array().unwrap().len(), 7);
     let log = root.get("/api/v1/audit?action=company.").await.json();
     assert_eq!(log["items"][0]["action"], "company.create");
     let r = root
@@ -100,7 +100,9 @@ async fn roles_grant_only_what_their_editor_holds_and_the_owner_role_is_fixed() 
             r#"{"name":"night shift","permissions":[]}"#,
         )
         .await;
-    assert_eq!(r.status, 422);
+    assert_eq!(r.status, 409, "a duplicate is a conflict, as everywhere");
+    assert_eq!(r.json()["code"], "conflict");
+    assert_eq!(r.json()["fields"][0]["code"], "field.taken");
     let r = owner
         .json(
             "POST",
@@ -112,7 +114,7 @@ async fn roles_grant_only_what_their_editor_holds_and_the_owner_role_is_fixed() 
 
     let roles = owner.get("/api/v1/roles").await.json();
     let id_of = |name: &str| {
-        roles
+        roles["items"]
             .as_array()
             .unwrap()
             .iter()
@@ -137,12 +139,14 @@ async fn roles_grant_only_what_their_editor_holds_and_the_owner_role_is_fixed() 
             "",
         )
         .await;
-    assert_eq!(r.json()["fields"][0]["code"], "roles.in_use");
+    assert_eq!(r.status, 409);
+    assert_eq!(r.json()["code"], "in_use");
+    assert_eq!(r.json()["held_by"]["staff"], 1, "{}", r.body);
 
-    // A night-shift lead may edit roles but not grant billing, which they lack.
+    // A night-shift lead may edit roles but not grant plans.manage, which they lack.
     bootstrap::create_staff(
-        &app.store,
-        &padma.tenant,
+        &app.state,
+        padma.scope,
         "lead1",
         "Lead",
         "lead1-pw-123",
@@ -154,14 +158,14 @@ async fn roles_grant_only_what_their_editor_holds_and_the_owner_role_is_fixed() 
     let page = lead.get("/roles").await;
     assert_eq!(page.status, 200);
     assert!(
-        page.body.contains("value=\"billing.run\" disabled"),
+        page.body.contains("value=\"plans.manage\" disabled"),
         "ungrantable boxes are disabled"
     );
     let csrf = page.form_csrf();
     let r = lead
         .post_form(
             &format!("/roles/{}", id_of("support")),
-            &[("csrf", &csrf), ("permission", "billing.run")],
+            &[("csrf", &csrf), ("permission", "plans.manage")],
         )
         .await;
     assert_eq!(r.status, 422);
@@ -178,7 +182,7 @@ async fn roles_grant_only_what_their_editor_holds_and_the_owner_role_is_fixed() 
         .await;
     assert_eq!(r.status, 303);
     let support = owner.get("/api/v1/roles").await.json();
-    let support = support
+    let support = support["items"]
         .as_array()
         .unwrap()
         .iter()

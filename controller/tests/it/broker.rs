@@ -3,13 +3,13 @@
 
 use crate::helpers::{free_port, spawn_with, Client};
 use controller::config::Config;
-use controller::store::mqtt;
+use controller::fleet::broker::{revoke_login, upsert_login};
 use std::time::Duration;
 
 /// Connects with `username`/`password`; returns whether the broker accepted.
 async fn try_login(port: u16, username: &str, password: &str) -> bool {
     let mut options = rumqttc::MqttOptions::new(
-        format!("test-{}", &controller::random::token()[..6]),
+        format!("test-{}", &controller::kernel::random::token()[..6]),
         "127.0.0.1",
         port,
     );
@@ -35,6 +35,7 @@ async fn the_broker_admits_only_live_database_logins_and_readiness_follows_the_l
     let port = free_port();
     let mut config = Config::default();
     config.mqtt.listen = format!("127.0.0.1:{port}").parse().unwrap();
+    config.http.metrics_token = "t".into();
     let app = spawn_with(config).await;
 
     let mut probe = Client::new(&app);
@@ -51,17 +52,31 @@ async fn the_broker_admits_only_live_database_logins_and_readiness_follows_the_l
         "readyz never became ready: {}",
         probe.get("/readyz").await.body
     );
-    let metrics = probe.get("/metrics").await.body;
+    let metrics = probe
+        .request(
+            "GET",
+            "/metrics",
+            None,
+            b"",
+            &[("Authorization", "Bearer t")],
+        )
+        .await
+        .body;
     assert!(metrics.contains("setu_mqtt_connected 1"), "{metrics}");
 
     assert!(
         !try_login(port, "pop-agent-1", "guess").await,
         "unknown login refused"
     );
-    let secret = controller::random::token();
-    mqtt::upsert(&app.store, "pop-agent-1", &secret, "agent")
-        .await
-        .unwrap();
+    let secret = controller::kernel::random::token();
+    upsert_login(
+        &mut app.store.conn().await.unwrap(),
+        "pop-agent-1",
+        &secret,
+        "agent",
+    )
+    .await
+    .unwrap();
     assert!(
         !try_login(port, "pop-agent-1", "wrong").await,
         "wrong password refused"
@@ -70,7 +85,9 @@ async fn the_broker_admits_only_live_database_logins_and_readiness_follows_the_l
         try_login(port, "pop-agent-1", &secret).await,
         "live login admitted"
     );
-    mqtt::revoke(&app.store, "pop-agent-1").await.unwrap();
+    revoke_login(&mut app.store.conn().await.unwrap(), "pop-agent-1")
+        .await
+        .unwrap();
     assert!(
         !try_login(port, "pop-agent-1", &secret).await,
         "revoked login refused"

@@ -14,8 +14,7 @@ const NEW_USER: &str = "tech-browser";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ui_in_chromium() {
-    if std::env::var("SETU_BROWSER_TESTS").as_deref() != Ok("1") {
-        println!("skipped: SETU_BROWSER_TESTS is not set (see .ci/run)");
+    if crate::helpers::service("SETU_BROWSER_TESTS").is_none() {
         return;
     }
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
@@ -65,30 +64,28 @@ async fn ui_in_chromium() {
     // What the browser did, as the store sees it.
     let steps = std::env::var("BROWSER_STEPS").unwrap_or_else(|_| "a,b,c,d,e,f,g".into());
     let ran = |step: &str| steps.split(',').any(|s| s.trim() == step);
+    let mut work = app.read(company.scope).await;
     if ran("b") {
-        let branches = controller::store::branches::list(&app.store, &company.tenant, None, 500)
+        let page = controller::kernel::http::list::PageQuery::first(500);
+        let branches = controller::tenancy::store::branches(&mut work, &page)
             .await
-            .unwrap();
+            .unwrap()
+            .items;
         assert!(
             branches.iter().any(|b| b.name == branch),
             "branch {branch:?} not in the store: {branches:?}"
         );
     }
     if ran("c") {
-        assert!(
-            controller::store::users::credentials(&app.store, NEW_USER)
-                .await
-                .unwrap()
-                .is_some(),
-            "{NEW_USER} was not created"
-        );
-        let staff = controller::store::users::list(&app.store, &company.tenant)
+        let page = controller::kernel::http::list::PageQuery::first(500);
+        let staff = controller::staff::store::members(&mut work, &page)
             .await
-            .unwrap();
+            .unwrap()
+            .items;
         let role = staff
             .iter()
-            .find(|(u, _)| u.username == NEW_USER)
-            .map(|(_, role)| role.as_str());
+            .find(|m| m.user.username == NEW_USER)
+            .map(|m| m.role.as_str());
         assert_eq!(
             role,
             Some("technician"),
@@ -97,7 +94,7 @@ async fn ui_in_chromium() {
     }
     if ran("g") {
         assert!(
-            controller::store::users::credentials(&app.store, "collector-b")
+            controller::staff::store::credentials(work.db(), "collector-b")
                 .await
                 .unwrap()
                 .unwrap()

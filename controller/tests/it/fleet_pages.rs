@@ -29,7 +29,7 @@ async fn staff_set_up_a_pop_router_plan_and_subscriber_from_the_pages() {
     assert_eq!(r.status, 422);
     assert!(r.body.contains("aria-invalid=true"));
     let pops = owner.get("/api/v1/pops").await.json();
-    let pop = pops[0]["id"].as_i64().unwrap();
+    let pop = pops["items"][0]["id"].as_i64().unwrap();
     let r = owner
         .post_form(
             "/routers",
@@ -97,9 +97,19 @@ async fn staff_set_up_a_pop_router_plan_and_subscriber_from_the_pages() {
         .await;
     assert_eq!(r.status, 303, "{}", r.body);
     let plans = owner.get("/api/v1/plans").await.json();
-    assert_eq!(plans[0]["price_poisha"], 79_950);
+    assert_eq!(plans["items"][0]["price_poisha"], 79_950);
     assert!(owner.get("/plans").await.body.contains("৳799.50"));
-    let plan = plans[0]["id"].as_i64().unwrap();
+    let plan = plans["items"][0]["id"].as_i64().unwrap();
+    // A rate no router could mean is a typo.
+    let r = owner
+        .json(
+            "POST",
+            "/api/v1/plans",
+            r#"{"name":"Typo","download":"9999999G","upload":"5M","price_poisha":100}"#,
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert_eq!(r.json()["fields"][0]["code"], "plans.rate_too_high");
 
     // Subscribers: every field checked at once; the password never leaves the server.
     let r = owner
@@ -172,14 +182,12 @@ async fn staff_set_up_a_pop_router_plan_and_subscriber_from_the_pages() {
         "passwords stay out of the audit log"
     );
     // The desired state carries it (with the password, for the router).
-    let router = controller::store::routers::get(
-        &app.store,
-        &padma.tenant,
-        controller::store::RouterId(router_id),
-    )
-    .await
-    .unwrap();
-    let desired = controller::fleet::desired::for_router(&app.store, &router)
+    let mut work = app.read(padma.scope).await;
+    let router =
+        controller::fleet::store::router(&mut work, controller::kernel::ids::RouterId(router_id))
+            .await
+            .unwrap();
+    let desired = controller::fleet::desired::build(work.db(), &router)
         .await
         .unwrap();
     assert_eq!(desired.version as i64, router.desired_version);
@@ -215,13 +223,27 @@ async fn staff_set_up_a_pop_router_plan_and_subscriber_from_the_pages() {
 async fn the_session_log_answers_who_had_an_address_and_exports_csv() {
     let app = spawn_app().await;
     let padma = company(&app, "Padma", &[("owner1", "owner")]).await;
-    let pop = controller::store::pops::create(&app.store, &padma.tenant, "POP", None)
-        .await
-        .unwrap();
-    let router = controller::store::routers::create(&app.store, &padma.tenant, pop.id, "r1")
-        .await
-        .unwrap();
-    let at = |text: &str| controller::http::api::sessions::dhaka_datetime(text).unwrap();
+    let mut work = app.work(padma.scope).await;
+    let pop = controller::fleet::service::create_pop(
+        &mut work,
+        &controller::fleet::service::PopInput {
+            name: "POP".into(),
+            branch_id: None,
+        },
+    )
+    .await
+    .unwrap();
+    let router = controller::fleet::service::create_router(
+        &mut work,
+        &controller::fleet::service::RouterInput {
+            pop_id: Some(pop.id),
+            name: "r1".into(),
+        },
+    )
+    .await
+    .unwrap();
+    work.commit().await.unwrap();
+    let at = |text: &str| controller::kernel::date::parse_dhaka_datetime(text).unwrap();
     for (user, address, start, end, seq) in [
         (
             "rahim",
@@ -232,15 +254,18 @@ async fn the_session_log_answers_who_had_an_address_and_exports_csv() {
         ),
         ("karim", "10.20.0.15", "2026-11-25 21:05", None, 2),
     ] {
-        controller::store::fleet::record_uplink(
-            &app.store,
+        use controller::fleet::uplinks::{record, Effect, SessionRow};
+        let mut db = app.store.conn().await.unwrap();
+        record(
+            &mut db,
             &router.agent_id,
             "0123456789abcdef0123456789abcdef",
             seq,
             "event",
             0,
-            &controller::store::fleet::Effect::SessionDown(controller::store::fleet::SessionRow {
-                company: padma.tenant.company,
+            &Effect::SessionDown(SessionRow {
+                company: padma.scope.company(),
+                branch: None,
                 router: router.id,
                 subscriber: None,
                 service: "pppoe".into(),
@@ -250,6 +275,8 @@ async fn the_session_log_answers_who_had_an_address_and_exports_csv() {
                 router_session_id: format!("*{seq}"),
                 started_at: at(start),
                 ended_at: end.map(at),
+                agent_started_at: Some(at(start)),
+                agent_ended_at: end.map(at),
                 bytes_in: None,
                 bytes_out: None,
             }),

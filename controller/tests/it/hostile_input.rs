@@ -104,7 +104,7 @@ async fn every_text_field_takes_metacharacters_verbatim() {
         assert_eq!(r.status, 201, "{nasty}: {}", r.body);
         assert_eq!(r.json()["name"], *nasty);
         // Filters: taken literally, they match nothing.
-        let q = controller::http::urlencode(nasty);
+        let q = controller::kernel::http::form::urlencode(nasty);
         for filter in ["action", "entity", "entity_id"] {
             let r = owner.get(&format!("/api/v1/audit?{filter}={q}")).await;
             assert_eq!(r.status, 200, "{filter}={nasty}");
@@ -149,8 +149,5 @@ async fn every_text_field_takes_metacharacters_verbatim() {
         table_count(&app, "users").await,
         users_before + NASTY.len() as i64
     );
-    assert!(controller::store::audit::verify(&app.store)
-        .await
-        .unwrap()
-        .is_ok());
+    assert!(app.audit_intact().await);
 }

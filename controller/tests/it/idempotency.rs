@@ -1,7 +1,6 @@
 //! `Idempotency-Key` on creating POSTs: a retried request creates nothing new.
 
 use crate::helpers::{company, spawn_app, Client, Response};
-use controller::store::branches;
 
 async fn send(c: &mut Client, csrf: &str, body: &str, key: &str) -> Response {
     c.request(
@@ -25,7 +24,7 @@ async fn a_retried_create_returns_the_first_answer_and_creates_once() {
     .await;
     let mut c = Client::login_as(&app, "owner1").await;
     let csrf = c.csrf().await;
-    let before = branches::count(&app.store, &padma.tenant).await.unwrap();
+    let before = app.branch_count(padma.scope).await;
     let first = send(&mut c, &csrf, r#"{"name":"Uttara"}"#, "k-1").await;
     assert_eq!(first.status, 201);
     assert!(first.header("idempotent-replayed").is_none());
@@ -33,32 +32,26 @@ async fn a_retried_create_returns_the_first_answer_and_creates_once() {
     assert_eq!(again.status, 201);
     assert_eq!(again.header("idempotent-replayed"), Some("true"));
     assert_eq!(again.json(), first.json(), "the same answer, same id");
-    assert_eq!(
-        branches::count(&app.store, &padma.tenant).await.unwrap(),
-        before + 1
-    );
+    assert_eq!(app.branch_count(padma.scope).await, before + 1);
     // The same key for another request is refused and changes nothing.
     let other = send(&mut c, &csrf, r#"{"name":"Banani"}"#, "k-1").await;
     assert_eq!(other.status, 422);
     assert_eq!(other.json()["code"], "idempotency_key_reused");
-    // A refused request is remembered as refused.
+    // A refused request is remembered as refused: the retry is the first answer replayed, not a
+    // second attempt that happens to conflict too.
     let dup = send(&mut c, &csrf, r#"{"name":"Uttara"}"#, "k-2").await;
     assert_eq!(dup.status, 409);
-    assert_eq!(
-        send(&mut c, &csrf, r#"{"name":"Uttara"}"#, "k-2")
-            .await
-            .status,
-        409
-    );
+    assert!(dup.header("idempotent-replayed").is_none());
+    let retry = send(&mut c, &csrf, r#"{"name":"Uttara"}"#, "k-2").await;
+    assert_eq!(retry.status, 409);
+    assert_eq!(retry.header("idempotent-replayed"), Some("true"));
+    assert_eq!(retry.json(), dup.json());
     // Keys belong to their user: the manager's k-1 is a different key.
     let mut manager = Client::login_as(&app, "manager1").await;
     let csrf_m = manager.csrf().await;
     let r = send(&mut manager, &csrf_m, r#"{"name":"Banani"}"#, "k-1").await;
     assert_eq!(r.status, 201);
-    assert_eq!(
-        branches::count(&app.store, &padma.tenant).await.unwrap(),
-        before + 2
-    );
+    assert_eq!(app.branch_count(padma.scope).await, before + 2);
     // Bad keys are refused.
     assert_eq!(
         send(&mut c, &csrf, r#"{"name":"Savar"}"#, "").await.status,
@@ -83,11 +76,12 @@ async fn a_key_still_in_flight_is_refused_and_expired_keys_are_forgotten() {
         .unwrap();
     // As if a first request with this key were still running.
     let body = r#"{"name":"Gulshan"}"#;
-    let fingerprint = controller::random::sha256_hex(&format!("POST /api/v1/branches\n{body}"));
+    let fingerprint =
+        controller::kernel::random::sha256_hex(&format!("POST /api/v1/branches\n{body}"));
     sqlx::query("INSERT INTO idempotency_keys (user_id, idem_key, fingerprint, status, body, created_at) VALUES ($1, 'busy', $2, 0, '', $3)")
         .bind(me)
         .bind(fingerprint)
-        .bind(controller::store::now_ms())
+        .bind(controller::kernel::db::now_ms())
         .execute(app.store.pool())
         .await
         .unwrap();
@@ -101,10 +95,24 @@ async fn a_key_still_in_flight_is_refused_and_expired_keys_are_forgotten() {
         .unwrap();
     let r = send(&mut c, &csrf, body, "busy").await;
     assert_eq!(r.status, 201);
-    assert_eq!(
-        controller::store::idempotency::purge_expired(&app.store)
+    // The hourly clean-up removes keys past their day, and only those.
+    let (kept, old) = ("fresh", "stale");
+    for key in [kept, old] {
+        send(&mut c, &csrf, &format!(r#"{{"name":"{key}"}}"#), key).await;
+    }
+    sqlx::query("UPDATE idempotency_keys SET created_at = 0 WHERE idem_key = $1")
+        .bind(old)
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+    let removed = controller::kernel::http::idempotency::purge_expired(&app.store)
+        .await
+        .unwrap();
+    assert_eq!(removed, 1);
+    let left: Vec<String> =
+        sqlx::query_scalar("SELECT idem_key FROM idempotency_keys ORDER BY idem_key")
+            .fetch_all(app.store.pool())
             .await
-            .unwrap(),
-        0
-    );
+            .unwrap();
+    assert_eq!(left, ["busy", kept]);
 }

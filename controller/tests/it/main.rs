@@ -9,6 +9,7 @@ mod auth;
 mod broker;
 mod browser;
 mod fleet_pages;
+mod hardening;
 mod helpers;
 mod hostile_input;
 mod idempotency;

@@ -2,7 +2,7 @@
 //! administrator's reset.
 
 use crate::helpers::{company, password_of, spawn_app, spawn_with, test_config, Client};
-use controller::totp;
+use controller::staff::totp;
 
 /// The secret shown on the account page while setting up.
 fn secret_on(page: &str) -> Vec<u8> {
@@ -12,7 +12,7 @@ fn secret_on(page: &str) -> Vec<u8> {
 }
 
 fn code(secret: &[u8], steps_ahead: i64) -> String {
-    let step = totp::step_of(controller::store::now_ms() / 1000) + steps_ahead;
+    let step = totp::step_of(controller::kernel::db::now_ms() / 1000) + steps_ahead;
     format!("{:06}", totp::code_at_step(secret, step))
 }
 
@@ -64,7 +64,7 @@ async fn password_step(app: &crate::helpers::TestApp, username: &str) -> Client 
         "{:?}",
         r.header("location")
     );
-    assert!(!c.cookies.contains_key("setu_session"));
+    assert!(!c.cookies.contains_key("__Host-setu_session"));
     c
 }
 
@@ -100,7 +100,7 @@ async fn with_a_second_factor_the_password_alone_is_not_enough() {
     let r = submit_code(&mut c, &fresh).await;
     assert_eq!(r.status, 303, "{}", r.body);
     assert_eq!(c.get("/api/v1/me").await.json()["username"], "owner1");
-    assert!(!c.cookies.contains_key("setu_pending"));
+    assert!(!c.cookies.contains_key("__Host-setu_pending"));
 
     // The same code again, on a fresh password step, is refused.
     let mut again = password_step(&app, "owner1").await;
@@ -173,7 +173,7 @@ async fn turning_it_off_needs_a_code_and_an_admin_can_reset_it() {
         .await;
     assert_eq!(r.status, 422);
     assert!(
-        controller::store::users::credentials(&app.store, "tech1")
+        controller::staff::store::credentials(&mut app.store.conn().await.unwrap(), "tech1")
             .await
             .unwrap()
             .unwrap()

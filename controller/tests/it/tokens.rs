@@ -28,7 +28,7 @@ async fn a_token_works_only_for_its_permissions_and_until_revoked() {
         .unwrap();
     let hash: String = sqlx::Row::get(&stored, "token_hash");
     assert_ne!(hash, token);
-    assert_eq!(hash, controller::random::sha256_hex(&token));
+    assert_eq!(hash, controller::kernel::random::sha256_hex(&token));
 
     let mut script = Client::new(&app);
     let r = script.bearer("GET", "/api/v1/branches", &token, "").await;

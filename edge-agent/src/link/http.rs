@@ -227,27 +227,12 @@ fn dechunk(mut rest: &[u8]) -> Option<Vec<u8>> {
     }
 }
 
-/// `Authorization: Basic …` for `user:password`.
+/// `Authorization: Basic …` for `user:password` (RFC 7617: standard base64 of the UTF-8 bytes).
 pub fn basic_auth(user: &str, password: &str) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let input = format!("{user}:{password}").into_bytes();
-    let mut out = String::from("Basic ");
-    for chunk in input.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    format!(
+        "Basic {}",
+        protocol::encoding::base64(format!("{user}:{password}").as_bytes())
+    )
 }
 
 #[cfg(test)]
@@ -261,6 +246,14 @@ mod tests {
             "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
         );
         assert_eq!(basic_auth("a", "b"), "Basic YTpi");
+        // Every padding length, and non-ASCII credentials as UTF-8.
+        assert_eq!(basic_auth("", ""), "Basic Og==");
+        assert_eq!(basic_auth("ab", ""), "Basic YWI6");
+        assert_eq!(basic_auth("test", "123\u{a3}"), "Basic dGVzdDoxMjPCow==");
+        let (user, password) = ("agent-7f3e", "p+/=ss:w0rd");
+        let encoded = basic_auth(user, password);
+        let decoded = protocol::encoding::unbase64(encoded.strip_prefix("Basic ").unwrap());
+        assert_eq!(decoded.unwrap(), format!("{user}:{password}").as_bytes());
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! instructions for the operator ([`RouterError::AnonymousDhOnly`]).
 
 use super::error::RouterError;
+use protocol::encoding::{hex, unhex};
 use ring::digest::{digest, SHA256};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
@@ -42,26 +43,18 @@ pub fn fingerprint(cert_der: &[u8]) -> [u8; 32] {
     out
 }
 
-/// Parses a fingerprint written as 64 hex digits, with or without `:` separators.
+/// Parses a fingerprint written as 64 hex digits (either case), with or without `:` separators
+/// and whitespace.
 pub fn parse_fingerprint(text: &str) -> Result<[u8; 32], String> {
     let digits: String = text
         .chars()
         .filter(|c| *c != ':' && !c.is_whitespace())
         .collect();
-    if digits.len() != 64 || !digits.chars().all(|c| c.is_ascii_hexdigit()) {
-        return Err(format!(
-            "expected 64 hexadecimal digits for a SHA-256 fingerprint, got {text:?}"
-        ));
-    }
-    let mut out = [0u8; 32];
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&digits[2 * i..2 * i + 2], 16).map_err(|e| e.to_string())?;
-    }
-    Ok(out)
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    unhex(&digits)
+        .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+        .ok_or_else(|| {
+            format!("expected 64 hexadecimal digits for a SHA-256 fingerprint, got {text:?}")
+        })
 }
 
 fn provider() -> Arc<CryptoProvider> {
@@ -202,5 +195,54 @@ mod tests {
         assert_eq!(parse_fingerprint(&colons).unwrap(), [0xAB; 32]);
         assert!(parse_fingerprint("abcd").is_err());
         assert!(parse_fingerprint(&"zz".repeat(32)).is_err());
+        // Mixed case and spaces, as browsers and `openssl x509 -fingerprint` print it.
+        let pin: Vec<String> = (0u8..32).map(|b| format!("{b:02X}")).collect();
+        let expected: [u8; 32] = std::array::from_fn(|i| i as u8);
+        assert_eq!(parse_fingerprint(&pin.join(":")).unwrap(), expected);
+        assert_eq!(
+            parse_fingerprint(&pin.join(" ").to_lowercase()).unwrap(),
+            expected
+        );
+        // One digit short, one byte long, odd, non-ASCII: refused with the text given.
+        let err = parse_fingerprint(&plain[..63]).unwrap_err();
+        assert!(err.contains("64 hexadecimal digits"), "{err}");
+        assert!(parse_fingerprint(&format!("{plain}ab")).is_err());
+        assert!(parse_fingerprint(&"a".repeat(65)).is_err());
+        assert!(parse_fingerprint(&format!("{}é", &plain[..62])).is_err());
+        assert!(parse_fingerprint("").is_err());
+    }
+
+    #[test]
+    fn pins_are_shown_and_compared_as_lowercase_hex() {
+        let pin = [0xAB; 32];
+        let debug = format!("{:?}", Trust::PinnedSha256(pin));
+        assert_eq!(debug, format!("PinnedSha256({})", "ab".repeat(32)));
+
+        let cert = CertificateDer::from(b"not really a certificate".to_vec());
+        let verifier = PinnedVerifier {
+            pin,
+            provider: provider(),
+        };
+        let name = ServerName::try_from("router.example").unwrap();
+        let err = verifier
+            .verify_server_cert(&cert, &[], &name, &[], UnixTime::now())
+            .unwrap_err();
+        let rustls::Error::InvalidCertificate(CertificateError::Other(OtherError(other))) = err
+        else {
+            panic!("{err:?}")
+        };
+        let mismatch = other.downcast_ref::<PinMismatch>().unwrap();
+        assert_eq!(mismatch.expected, "ab".repeat(32));
+        let actual = fingerprint(&cert);
+        assert_eq!(mismatch.actual, protocol::encoding::hex(&actual));
+        assert_eq!(parse_fingerprint(&mismatch.actual).unwrap(), actual);
+
+        let pinned = PinnedVerifier {
+            pin: actual,
+            provider: provider(),
+        };
+        assert!(pinned
+            .verify_server_cert(&cert, &[], &name, &[], UnixTime::now())
+            .is_ok());
     }
 }

@@ -4,3 +4,4 @@
 mod client;
 mod fake_router;
 mod outbox;
+mod power_cut;

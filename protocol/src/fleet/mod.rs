@@ -19,8 +19,6 @@ pub mod message;
 pub mod seal;
 pub mod topics;
 
-mod hex;
-
 pub use agent_id::AgentId;
 pub use message::*;
 pub use seal::{

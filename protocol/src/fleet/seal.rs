@@ -17,9 +17,7 @@ use ring::signature::{Ed25519KeyPair, KeyPair, UnparsedPublicKey, ED25519};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::{
-    hex, AgentId, DownEnvelope, Envelope, FleetError, MAX_MESSAGE_BYTES, PROTOCOL_VERSION,
-};
+use super::{AgentId, DownEnvelope, Envelope, FleetError, MAX_MESSAGE_BYTES, PROTOCOL_VERSION};
 
 const PUBLIC_KEY_BYTES: usize = 32;
 const SIGNATURE_BYTES: usize = 64;
@@ -97,12 +95,13 @@ pub fn keypair_from_pkcs8(pkcs8: &[u8]) -> Result<Ed25519KeyPair, FleetError> {
 
 /// The public half, as 64 lowercase hex characters (what the other side registers).
 pub fn public_key_hex(key: &Ed25519KeyPair) -> String {
-    hex::encode(key.public_key().as_ref())
+    crate::encoding::hex(key.public_key().as_ref())
 }
 
 /// Parses a public key written by [`public_key_hex`] (surrounding whitespace ignored).
 pub fn parse_public_key_hex(text: &str) -> Result<Vec<u8>, FleetError> {
-    let key = hex::decode(text.trim()).ok_or(FleetError::BadKey("public key is not hex"))?;
+    let key =
+        crate::encoding::unhex(text.trim()).ok_or(FleetError::BadKey("public key is not hex"))?;
     if key.len() != PUBLIC_KEY_BYTES {
         return Err(FleetError::BadKey(
             "an Ed25519 public key is 32 bytes (64 hex characters)",
@@ -119,13 +118,13 @@ pub fn new_boot_id() -> String {
     let bytes: [u8; 16] = ring::rand::generate(&SystemRandom::new())
         .expect("the system random number generator failed")
         .expose();
-    hex::encode(&bytes)
+    crate::encoding::hex(&bytes)
 }
 
 fn seal<T: Serialize>(message: &T, key: &Ed25519KeyPair) -> Vec<u8> {
     // These types have only string map keys and derived impls, so serializing cannot fail.
     let m = serde_json::to_string(message).expect("envelopes always serialize");
-    let s = hex::encode(key.sign(m.as_bytes()).as_ref());
+    let s = crate::encoding::hex(key.sign(m.as_bytes()).as_ref());
     serde_json::to_vec(&SealedOut { m: &m, s }).expect("strings always serialize")
 }
 
@@ -151,7 +150,7 @@ fn open<T: DeserializeOwned>(wire: &[u8], public_key: &[u8]) -> Result<T, FleetE
 }
 
 fn verify(message: &[u8], signature_hex: &str, public_key: &[u8]) -> Result<(), FleetError> {
-    let signature = hex::decode(signature_hex)
+    let signature = crate::encoding::unhex(signature_hex)
         .filter(|bytes| bytes.len() == SIGNATURE_BYTES)
         .ok_or_else(|| FleetError::Malformed("signature is not 128 hex characters".to_owned()))?;
     UnparsedPublicKey::new(&ED25519, public_key)
@@ -189,8 +188,8 @@ mod tests {
     /// A fixed key (RFC 8032 test 1), so signatures in snapshots are reproducible.
     fn rfc_key() -> Ed25519KeyPair {
         Ed25519KeyPair::from_seed_and_public_key(
-            &hex::decode(RFC_SECRET).unwrap(),
-            &hex::decode(RFC_PUBLIC).unwrap(),
+            &crate::encoding::unhex(RFC_SECRET).unwrap(),
+            &crate::encoding::unhex(RFC_PUBLIC).unwrap(),
         )
         .unwrap()
     }
@@ -205,7 +204,7 @@ mod tests {
 
     /// Signs arbitrary text as `m`, for messages `seal` would never produce.
     fn sign_raw(m: &str, key: &Ed25519KeyPair) -> Vec<u8> {
-        let s = hex::encode(key.sign(m.as_bytes()).as_ref());
+        let s = crate::encoding::hex(key.sign(m.as_bytes()).as_ref());
         serde_json::to_vec(&SealedOut { m, s }).unwrap()
     }
 
@@ -223,7 +222,7 @@ mod tests {
         verify(b"", RFC_SIGNATURE_OF_EMPTY, &public_key).unwrap();
         // Signing is deterministic, so our encoder must reproduce the published signature.
         assert_eq!(
-            hex::encode(rfc_key().sign(b"").as_ref()),
+            crate::encoding::hex(rfc_key().sign(b"").as_ref()),
             RFC_SIGNATURE_OF_EMPTY
         );
         assert_eq!(public_key_hex(&rfc_key()), RFC_PUBLIC);
@@ -420,7 +419,9 @@ mod tests {
         broken.truncate(pkcs8.len() - 1);
         let err = keypair_from_pkcs8(&broken).unwrap_err();
         assert_eq!(err.code(), "bad_key");
-        assert!(!err.to_string().contains(&hex::encode(&broken[16..48])));
+        assert!(!err
+            .to_string()
+            .contains(&crate::encoding::hex(&broken[16..48])));
 
         let (_, envelope) = every_up().remove(0);
         let wire = seal_up(&envelope, &key);

@@ -3,9 +3,11 @@
 //! step; and rate limits round-trip.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use proptest::prelude::*;
 use proptest::sample::select;
+use proptest::test_runner::{TestCaseError, TestRunner};
 use provisioning::{
     apply, plan, AddressListEntry, Burst, Desired, HotspotProfile, HotspotUser, Menu, Observed,
     Plan, Policy, PppProfile, PppSecret, Rate, RateLimit, Row, SimpleQueue, Suspension,
@@ -759,19 +761,61 @@ fn assert_names_stay_unique(plan: &Plan, observed: &Observed) {
     }
 }
 
+/// Applying a plan converges, touches no unmanaged row, keeps names unique at every step, and
+/// leaves nothing for a second plan. Only a case that gets a plan tests any of that, so a
+/// refused case (a guard rail, e.g. a walled-garden profile that is nowhere) is rejected and
+/// proptest draws another, rather than passing; `max_global_rejects` fails the test if the
+/// generators mostly make refused cases, and the counts are checked and printed at the end.
+#[test]
+fn applying_a_plan_converges() {
+    const CASES: u32 = 300;
+    let config = ProptestConfig {
+        cases: CASES,
+        max_global_rejects: CASES,
+        source_file: Some(file!()),
+        test_name: Some(concat!(module_path!(), "::applying_a_plan_converges")),
+        ..ProptestConfig::default()
+    };
+    let exercised = AtomicU32::new(0);
+    let refused = AtomicU32::new(0);
+    let mut runner = TestRunner::new(config);
+    let result = runner.run(
+        &(desired_states(), observed_states(), policies()),
+        |(desired, observed, policy)| {
+            let first = match plan(&desired, &observed, &policy) {
+                Ok(first) => first,
+                Err(refusal) => {
+                    refused.fetch_add(1, Ordering::Relaxed);
+                    return Err(TestCaseError::reject(refusal.to_string()));
+                }
+            };
+            let after = apply(&first, &observed);
+            assert_converged(&desired, &policy, &first, &after);
+            assert_unmanaged_untouched(&desired, &observed, &policy, &first, &after);
+            assert_names_stay_unique(&first, &observed);
+            let second =
+                plan(&desired, &after, &policy).expect("a converged router is never refused");
+            prop_assert!(
+                second.is_empty(),
+                "second plan:\n{second}\nfirst plan:\n{first}"
+            );
+            exercised.fetch_add(1, Ordering::Relaxed);
+            Ok(())
+        },
+    );
+    if let Err(failure) = result {
+        panic!("{failure}\n{runner}");
+    }
+    let (exercised, refused) = (exercised.into_inner(), refused.into_inner());
+    println!("applying_a_plan_converges: {exercised} cases planned and checked, {refused} refused and redrawn");
+    assert!(
+        exercised >= CASES,
+        "only {exercised} of {CASES} cases got a plan to check"
+    );
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
-
-    #[test]
-    fn applying_a_plan_converges(desired in desired_states(), observed in observed_states(), policy in policies()) {
-        let Ok(first) = plan(&desired, &observed, &policy) else { return Ok(()) };
-        let after = apply(&first, &observed);
-        assert_converged(&desired, &policy, &first, &after);
-        assert_unmanaged_untouched(&desired, &observed, &policy, &first, &after);
-        assert_names_stay_unique(&first, &observed);
-        let second = plan(&desired, &after, &policy).expect("a converged router is never refused");
-        prop_assert!(second.is_empty(), "second plan:\n{second}\nfirst plan:\n{first}");
-    }
 
     #[test]
     fn rate_limits_round_trip(limit in rate_limits()) {

@@ -7,7 +7,11 @@
 
 use anyhow::Context;
 use clap::Parser;
-use controller::store::{self, api_tokens, fleet, routers, subscribers, Tenant};
+use controller::kernel::http::list::PageQuery;
+use controller::kernel::ids::SubscriberId;
+use controller::kernel::scope::Scope;
+use controller::kernel::work::Work;
+use controller::subscribers::store as subscribers;
 use edge_agent::config::AgentConfig;
 use edge_agent::link::http;
 use edge_agent::routeros::{Client, ConnectOptions};
@@ -64,20 +68,16 @@ async fn main() -> anyhow::Result<()> {
 
     let demo = Demo::start(&dir, args.controller).await?;
     // Enrollment, as a technician would do it with the token from the router's page.
-    let router = routers::list(&demo.store, &demo.tenant)
+    let mut work = Work::system(&demo.state, demo.scope, "demo").await?;
+    let router = controller::fleet::store::routers(&mut work, &PageQuery::default())
         .await?
+        .items
         .into_iter()
         .next()
         .context("the demo has a router")?;
-    let enrollment_token = format!("enr_{}", controller::random::token());
-    fleet::create_enrollment(
-        &demo.store,
-        &demo.tenant,
-        router.id,
-        &controller::random::sha256_hex(&enrollment_token),
-        store::now_ms() + 600_000,
-    )
-    .await?;
+    let enrollment = controller::fleet::service::issue_enrollment(&mut work, router.id).await?;
+    work.commit().await?;
+    let enrollment_token = enrollment.token;
     let state_dir = dir.join("agent");
     let started = Instant::now();
     edge_agent::link::identity::enroll(&demo.base, &enrollment_token, &state_dir, None).await?;
@@ -124,7 +124,8 @@ async fn main() -> anyhow::Result<()> {
         started.elapsed().as_millis(),
         n
     );
-    let subscribers = subscribers::on_router(&demo.store, router.id).await?;
+    let subscribers =
+        subscribers::on_router(&mut *demo.state.store.conn().await?, router.id).await?;
     let up = subscribers
         .iter()
         .enumerate()
@@ -150,8 +151,8 @@ async fn main() -> anyhow::Result<()> {
 /// The controller with its demo data, and an API token of the demo owner for the storyline.
 struct Demo {
     base: String,
-    store: store::Store,
-    tenant: Tenant,
+    state: controller::AppState,
+    scope: Scope,
     token: String,
     logins: Vec<controller::bootstrap::DemoLogin>,
     stop: tokio::sync::oneshot::Sender<()>,
@@ -175,42 +176,45 @@ impl Demo {
         config.mqtt.listen = SocketAddr::from((Ipv4Addr::LOCALHOST, mqtt_port));
         config.fleet.public_url = base.clone();
         let store = controller::open_store(&config).await?;
-        let logins = controller::bootstrap::seed_demo(&store).await?;
-        let company = store::companies::list(&store)
-            .await?
-            .into_iter()
-            .find(|c| c.name == controller::bootstrap::DEMO_COMPANY)
-            .context("demo company")?;
-        let tenant = Tenant::company(company.id);
-        let owner = store::users::credentials(&store, "demo-owner")
+        let state = controller::state(config, store).await?;
+        let logins = controller::bootstrap::seed_demo(&state).await?;
+        let mut db = state.store.conn().await?;
+        let company =
+            controller::tenancy::store::company_named(&mut db, controller::bootstrap::DEMO_COMPANY)
+                .await?
+                .context("demo company")?;
+        let scope = Scope::system(company.id);
+        let owner = controller::staff::store::credentials(&mut db, "demo-owner")
             .await?
             .context("demo owner")?;
-        let token = format!("setu_{}", controller::random::token());
-        api_tokens::create(
-            &store,
-            &tenant,
+        drop(db);
+        let token = format!("setu_{}", controller::kernel::random::token());
+        let mut work = Work::system(&state, scope, "demo").await?;
+        controller::staff::store::create_token(
+            &mut work,
             owner.id,
             "demo storyline",
-            &controller::random::sha256_hex(&token),
+            &controller::kernel::random::sha256_hex(&token),
             &["subscribers.view", "subscribers.manage"],
-            store::now_ms() + 86_400_000,
+            controller::kernel::db::now_ms() + 86_400_000,
         )
         .await?;
+        work.commit().await?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(controller::run(config, store.clone(), listener, async {
+        tokio::spawn(controller::serve(state.clone(), listener, async {
             let _ = stopped.await;
         }));
         Ok(Demo {
             base,
-            store,
-            tenant,
+            state,
+            scope,
             token,
             logins,
             stop,
         })
     }
 
-    async fn set_status(&self, id: store::SubscriberId, status: &str) -> anyhow::Result<()> {
+    async fn set_status(&self, id: SubscriberId, status: &str) -> anyhow::Result<()> {
         self.api(
             "POST",
             &format!("/api/v1/subscribers/{id}/status"),
@@ -307,8 +311,13 @@ fn is_active(sim: &SimHandle, name: &str) -> bool {
 fn dial_in(sim: &SimHandle, index: usize, s: &subscribers::Subscriber) -> bool {
     let address = Ipv4Addr::new(10, 20, (index / 250) as u8, (index % 250) as u8 + 2);
     let mac = format!("C4:6E:1F:00:{:02X}:{:02X}", index / 256 % 256, index % 256);
-    sim.ppp_connect(&s.pppoe_username, &s.pppoe_password, address, &mac)
-        .is_ok()
+    sim.ppp_connect(
+        &s.fields.pppoe_username,
+        &s.fields.pppoe_password,
+        address,
+        &mac,
+    )
+    .is_ok()
 }
 
 async fn wait_for(
@@ -340,7 +349,7 @@ impl Story {
     ) -> anyhow::Result<()> {
         let mut suspended: Vec<bool> = subscribers
             .iter()
-            .map(|s| s.status == subscribers::Status::Suspended)
+            .map(|s| s.fields.status == subscribers::Status::Suspended)
             .collect();
         let mut step = 0u64;
         while steps.is_none_or(|n| step < n) {
@@ -353,10 +362,13 @@ impl Story {
             } else {
                 ("active", "paid by bKash: reconnected")
             };
-            println!("[billing] {} {action} in the controller", s.pppoe_username);
+            println!(
+                "[billing] {} {action} in the controller",
+                s.fields.pppoe_username
+            );
             let changed = Instant::now();
             demo.set_status(s.id, status).await?;
-            let name = s.pppoe_username.clone();
+            let name = s.fields.pppoe_username.clone();
             let want_disabled = if suspend { "true" } else { "false" };
             wait_for(sim, Duration::from_secs(30), |sim| {
                 secret(sim, &name)

@@ -9,11 +9,8 @@ use tests::routeros_sim::{start, SimConfig};
 /// (`pip install -r tests/python/requirements.txt`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn librouteros_cross_check() {
-    let Some(python) = std::env::var_os("SETU_CROSSCHECK_PYTHON") else {
-        println!(
-            "librouteros_cross_check skipped: SETU_CROSSCHECK_PYTHON is not set \
-             (point it at a python with librouteros==4.2.2 installed)"
-        );
+    // Point it at a python with librouteros==4.2.2 installed.
+    let Some(python) = tests::service("SETU_CROSSCHECK_PYTHON") else {
         return;
     };
     let sim = start(SimConfig::default()).await.unwrap();

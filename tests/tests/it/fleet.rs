@@ -95,7 +95,7 @@ async fn a_subscriber_changed_in_the_office_reaches_the_router_and_sessions_come
     assert_eq!(session["subscriber_id"], sub_id);
     assert!(session["ended_at"].is_null());
     // "Who had 10.20.0.15 just now?"
-    let now = controller::i18n::dhaka_time(controller::store::now_ms() + 60_000);
+    let now = controller::kernel::date::dhaka_time(controller::kernel::db::now_ms() + 60_000);
     let (_, who) = f
         .api(
             "GET",
@@ -323,10 +323,33 @@ async fn events_during_a_30_second_outage_arrive_exactly_once() {
         assert!(Instant::now() < deadline, "outbox not drained");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // A sentinel after the replay: once its session is stored, everything sent before it has
+    // been handled, so a duplicate of the replay would be in the log by now.
+    f.sim
+        .ppp_connect(
+            "user1",
+            "pw-user1",
+            Ipv4Addr::new(10, 20, 1, 99),
+            "AA:BB:CC:00:00:99",
+        )
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while count(
+        &f,
+        "SELECT COUNT(*) AS n FROM session_log WHERE address = '10.20.1.99'",
+    )
+    .await
+        == 0
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the sentinel session did not arrive"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert_eq!(
         count(&f, "SELECT COUNT(*) AS n FROM session_log").await,
-        5,
+        6,
         "no duplicates after the replay"
     );
     agent.stop().await;
@@ -348,7 +371,7 @@ async fn an_agent_killed_mid_apply_converges_after_restart() {
             "INSERT INTO subscribers (company_id, router_id, plan_id, name, phone, pppoe_username, pppoe_password,
                  status, created_at, updated_at) VALUES ($1, $2, $3, $4, '01712345678', $4, 'pw-12345', 'active', 0, 0)",
         )
-        .bind(f.tenant.company.0)
+        .bind(f.scope.company().0)
         .bind(router_id)
         .bind(plan)
         .bind(format!("bulk{i}"))
@@ -433,7 +456,7 @@ async fn forged_messages_revoked_agents_and_expired_commands_are_refused() {
         agent_id: agent.clone(),
         boot_id: wire::new_boot_id(),
         seq: 1,
-        sent_at_ms: controller::store::now_ms(),
+        sent_at_ms: controller::kernel::db::now_ms(),
         mono_ms: 1,
         clock_synced: true,
         historical: false,
@@ -444,7 +467,7 @@ async fn forged_messages_revoked_agents_and_expired_commands_are_refused() {
             address: "10.99.0.1".into(),
             caller_id: "00:00:00:00:00:01".into(),
             router_session_id: "*1".into(),
-            at_ms: controller::store::now_ms(),
+            at_ms: controller::kernel::db::now_ms(),
             uptime_secs: None,
             bytes_in: None,
             bytes_out: None,
@@ -562,9 +585,9 @@ async fn forged_messages_revoked_agents_and_expired_commands_are_refused() {
         .fetch_one(f.store.pool())
         .await
         .unwrap();
-    let pkcs8 = controller::fleet::unhex(&sqlx::Row::get::<String, _>(&row, "pkcs8_hex")).unwrap();
+    let pkcs8 = protocol::encoding::unhex(&sqlx::Row::get::<String, _>(&row, "pkcs8_hex")).unwrap();
     let controller_key = wire::keypair_from_pkcs8(&pkcs8).unwrap();
-    let now = controller::store::now_ms();
+    let now = controller::kernel::db::now_ms();
     let stale = DownEnvelope {
         v: wire::PROTOCOL_VERSION,
         agent_id: a_id.clone(),
@@ -620,12 +643,12 @@ async fn forged_messages_revoked_agents_and_expired_commands_are_refused() {
             .api("GET", &format!("/api/v1/routers/{router_a}/commands"), "")
             .await
             .1;
-        if commands[0]["state"] == "succeeded" {
+        if commands["items"][0]["state"] == "succeeded" {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(commands[0]["state"], "succeeded", "{commands}");
+    assert_eq!(commands["items"][0]["state"], "succeeded", "{commands}");
 
     // Revoked: A's messages are refused from now on, and its login is dead.
     let (status, _) = f
@@ -658,8 +681,8 @@ async fn forged_messages_revoked_agents_and_expired_commands_are_refused() {
     );
     let a = edge_agent::link::identity::load(&agent_a.state_dir).unwrap();
     assert!(
-        !controller::store::mqtt::check(
-            &f.store,
+        !controller::fleet::broker::check_login(
+            &mut f.store.conn().await.unwrap(),
             &a.enrollment.mqtt_username,
             &a.enrollment.mqtt_password
         )
@@ -788,7 +811,7 @@ async fn mqtt_client(
     String,
 > {
     let mut options = rumqttc::MqttOptions::new(
-        format!("test-{}", &controller::random::token()[..6]),
+        format!("test-{}", &controller::kernel::random::token()[..6]),
         "127.0.0.1",
         port,
     );
@@ -815,13 +838,12 @@ async fn mqtt_client(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn through_mosquitto_with_two_replicas_and_the_acl() {
     use protocol::fleet::{self as wire, topics, AgentId};
-    let Ok(binary) = std::env::var("SETU_MOSQUITTO") else {
-        println!("skipped: SETU_MOSQUITTO is not set (see .ci/run)");
+    let Some(binary) = tests::service("SETU_MOSQUITTO") else {
         return;
     };
     let mosquitto = Mosquitto::start(&binary);
     let port = mosquitto.port;
-    let controller_password = controller::random::token();
+    let controller_password = controller::kernel::random::token();
     let reload = format!("kill -HUP {}", mosquitto.child.id());
     let password_file = mosquitto.password_file.display().to_string();
     let f = fleet_with(|c| {
@@ -836,7 +858,7 @@ async fn through_mosquitto_with_two_replicas_and_the_acl() {
     .await;
     let (replica_base, _replica) = f.start_replica().await;
     let (router_a, token_a) = f.router_with_token("Mirpur").await;
-    let (_, token_b) = f.router_with_token("Uttara").await;
+    let (router_b, token_b) = f.router_with_token("Uttara").await;
     let plan = f.plan("Home 10M", "10M").await;
     let users: Vec<String> = (1..=20).map(|i| format!("m{i:02}")).collect();
     for user in &users {
@@ -866,8 +888,29 @@ async fn through_mosquitto_with_two_replicas_and_the_acl() {
         assert!(Instant::now() < deadline, "sessions did not arrive");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(count(&f, "SELECT COUNT(*) AS n FROM session_log").await, 20);
+    // A sentinel login: once it is stored, a duplicate of any of the 20 would be too.
+    f.sim
+        .ppp_connect(
+            "sentinel",
+            "pw",
+            Ipv4Addr::new(10, 30, 0, 250),
+            "AA:BB:CC:00:00:FA",
+        )
+        .unwrap();
+    while count(
+        &f,
+        "SELECT COUNT(*) AS n FROM session_log WHERE address = '10.30.0.250'",
+    )
+    .await
+        == 0
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the sentinel session did not arrive"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(count(&f, "SELECT COUNT(*) AS n FROM session_log").await, 21);
     let (one, two) = (
         metric(&f.base, "accepted").await,
         metric(&replica_base, "accepted").await,
@@ -898,7 +941,15 @@ async fn through_mosquitto_with_two_replicas_and_the_acl() {
         .unwrap();
     // Mosquitto grants the subscription but delivers nothing the ACL denies: a command to A
     // reaches A, not B.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let suback = tokio::time::timeout(Duration::from_secs(5), async {
+        while let Some(event) = events_b.recv().await {
+            if matches!(event, rumqttc::Event::Incoming(rumqttc::Packet::SubAck(_))) {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(suback.is_ok(), "B's subscription was never acknowledged");
     let (status, _) = f
         .api(
             "POST",
@@ -913,7 +964,7 @@ async fn through_mosquitto_with_two_replicas_and_the_acl() {
             .api("GET", &format!("/api/v1/routers/{router_a}/commands"), "")
             .await
             .1;
-        if commands[0]["state"] == "succeeded" {
+        if commands["items"][0]["state"] == "succeeded" {
             break;
         }
         assert!(Instant::now() < deadline, "A never answered: {commands}");
@@ -930,7 +981,7 @@ async fn through_mosquitto_with_two_replicas_and_the_acl() {
         agent_id: a_id.clone(),
         boot_id: wire::new_boot_id(),
         seq: 1,
-        sent_at_ms: controller::store::now_ms(),
+        sent_at_ms: controller::kernel::db::now_ms(),
         mono_ms: 0,
         clock_synced: true,
         historical: false,
@@ -953,7 +1004,36 @@ async fn through_mosquitto_with_two_replicas_and_the_acl() {
         )
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // A sentinel from B on its own topic, after the forged one: once a controller has taken it
+    // in, the forged publish would have reached a controller too, had Mosquitto let it through.
+    let b_id = AgentId::parse(&b.enrollment.agent_id).unwrap();
+    let sentinel = wire::Envelope {
+        agent_id: b_id.clone(),
+        body: wire::UpBody::Telemetry(wire::Telemetry {
+            cpu_load_pct: 77,
+            free_memory_bytes: 0,
+            total_memory_bytes: 0,
+            uptime_secs: 0,
+            pppoe_active: 0,
+            hotspot_active: 0,
+            interfaces: Vec::new(),
+        }),
+        ..envelope
+    };
+    client_b
+        .publish(
+            topics::up(&b_id, topics::UpKind::Telemetry),
+            rumqttc::QoS::AtLeastOnce,
+            false,
+            wire::seal_up(&sentinel, &b.key),
+        )
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while router_json(&f, router_b).await["cpu_load"] != 77 {
+        assert!(Instant::now() < deadline, "B's own telemetry never arrived");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert_eq!(
         metric(&f.base, "bad_signature").await + metric(&replica_base, "bad_signature").await,
         0,

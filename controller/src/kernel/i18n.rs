@@ -1,0 +1,198 @@
+//! Bangla and English. Every string the UI shows comes from a catalogue: each domain lists its
+//! messages (`CATALOGUE` in its `mod.rs`), each entry carries both languages (so a missing
+//! translation cannot compile), and [`tr!`](crate::tr) refuses a key no catalogue has.
+//!
+//! Numbers use South Asian grouping (12,34,567) in both languages, Bangla digits in Bangla;
+//! money is integer poisha shown as ৳.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Bn,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Bn => "bn",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Lang> {
+        match code {
+            "en" => Some(Lang::En),
+            "bn" => Some(Lang::Bn),
+            _ => None,
+        }
+    }
+
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::En => Lang::Bn,
+            Lang::Bn => Lang::En,
+        }
+    }
+}
+
+/// One message: (key, English, Bangla). Each domain keeps its own list (`CATALOGUE` in its
+/// `mod.rs`); [`crate::DOMAINS`] joins them.
+pub type Message = (&'static str, &'static str, &'static str);
+
+fn index() -> &'static HashMap<&'static str, (&'static str, &'static str)> {
+    static INDEX: OnceLock<HashMap<&'static str, (&'static str, &'static str)>> = OnceLock::new();
+    INDEX.get_or_init(|| {
+        crate::DOMAINS
+            .iter()
+            .flat_map(|d| d.catalogue)
+            .map(|(key, en, bn)| (*key, (*en, *bn)))
+            .collect()
+    })
+}
+
+/// The text for `key` when the catalogue has it (e.g. `role.<name>` for seeded roles only).
+pub fn lookup(lang: Lang, key: &str) -> Option<&'static str> {
+    index().get(key).map(|(en, bn)| match lang {
+        Lang::En => *en,
+        Lang::Bn => *bn,
+    })
+}
+
+/// A role's display name: translated for seeded roles, as named for a company's own roles.
+pub fn role_name(lang: Lang, role: &str) -> String {
+    lookup(lang, &format!("role.{role}")).map_or_else(|| role.to_owned(), str::to_owned)
+}
+
+/// The text for a key computed at run time (a field error's code). Literal keys go through
+/// [`tr!`](crate::tr), which refuses to compile a missing one. A missing key is a bug: debug
+/// builds (and so every test) panic; a release build logs it and shows the key.
+pub fn t(lang: Lang, key: &str) -> &'static str {
+    match lookup(lang, key) {
+        Some(text) => text,
+        None => {
+            debug_assert!(false, "message {key:?} is in no catalogue");
+            tracing::error!(key, "message missing from the catalogue");
+            "(missing text)"
+        }
+    }
+}
+
+/// Whether `key` is in some domain's catalogue, at compile time: what [`tr!`](crate::tr) checks.
+pub const fn known(key: &'static str) -> &'static str {
+    let mut d = 0;
+    while d < crate::DOMAINS.len() {
+        let catalogue = crate::DOMAINS[d].catalogue;
+        let mut i = 0;
+        while i < catalogue.len() {
+            if const_eq(catalogue[i].0, key) {
+                return key;
+            }
+            i += 1;
+        }
+        d += 1;
+    }
+    panic!("this message key is in no domain's CATALOGUE")
+}
+
+const fn const_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// `tr!(lang, "key")`: the message in `lang`; a key missing from every catalogue does not
+/// compile.
+#[macro_export]
+macro_rules! tr {
+    ($lang:expr, $key:literal) => {{
+        const KEY: &str = $crate::kernel::i18n::known($key);
+        $crate::kernel::i18n::t($lang, KEY)
+    }};
+}
+
+/// Groups digits the South Asian way: last three, then pairs (12,34,567).
+pub fn group_lakh(n: u64, lang: Lang) -> String {
+    let digits = n.to_string();
+    let (head, last3) = digits.split_at(digits.len().saturating_sub(3));
+    let mut groups: Vec<&str> = Vec::new();
+    let mut rest = head;
+    while rest.len() > 2 {
+        let (a, b) = rest.split_at(rest.len() - 2);
+        groups.push(b);
+        rest = a;
+    }
+    if !rest.is_empty() {
+        groups.push(rest);
+    }
+    groups.reverse();
+    groups.push(last3);
+    let text = groups.join(",");
+    match lang {
+        Lang::En => text,
+        Lang::Bn => text.chars().map(bangla_digit).collect(),
+    }
+}
+
+fn bangla_digit(c: char) -> char {
+    match c.to_digit(10) {
+        Some(d) => char::from_u32(0x09E6 + d).unwrap_or(c),
+        None => c,
+    }
+}
+
+/// Money as taka: `৳12,34,567.50`.
+pub fn taka(amount: super::money::Poisha, lang: Lang) -> String {
+    let sign = if amount.0 < 0 { "-" } else { "" };
+    let abs = amount.0.unsigned_abs();
+    let paisa = format!("{:02}", abs % 100);
+    let paisa: String = match lang {
+        Lang::En => paisa,
+        Lang::Bn => paisa.chars().map(bangla_digit).collect(),
+    };
+    format!("{sign}৳{}.{paisa}", group_lakh(abs / 100, lang))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel::money::Poisha;
+
+    #[test]
+    fn catalogue_keys_are_unique_and_translated() {
+        let catalogue: Vec<&Message> = crate::DOMAINS.iter().flat_map(|d| d.catalogue).collect();
+        let mut keys: Vec<&str> = catalogue.iter().map(|(k, _, _)| *k).collect();
+        keys.sort_unstable();
+        let n = keys.len();
+        keys.dedup();
+        assert_eq!(keys.len(), n, "duplicate keys");
+        for (key, en, bn) in catalogue {
+            assert!(!en.is_empty() && !bn.is_empty(), "{key}");
+        }
+    }
+
+    #[test]
+    fn lakh_and_crore_grouping() {
+        assert_eq!(group_lakh(0, Lang::En), "0");
+        assert_eq!(group_lakh(999, Lang::En), "999");
+        assert_eq!(group_lakh(1000, Lang::En), "1,000");
+        assert_eq!(group_lakh(100_000, Lang::En), "1,00,000");
+        assert_eq!(group_lakh(1_234_567, Lang::En), "12,34,567");
+        assert_eq!(group_lakh(123_456_789, Lang::En), "12,34,56,789");
+        assert_eq!(group_lakh(1_234_567, Lang::Bn), "১২,৩৪,৫৬৭");
+        assert_eq!(taka(Poisha(123_456_750), Lang::En), "৳12,34,567.50");
+        assert_eq!(taka(Poisha(-5), Lang::En), "-৳0.05");
+        assert_eq!(taka(Poisha(150_000), Lang::Bn), "৳১,৫০০.০০");
+    }
+}
