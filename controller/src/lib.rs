@@ -201,3 +201,44 @@ pub async fn clean_up(state: &AppState) -> anyhow::Result<(u64, u64, u64)> {
     }
     Ok((keys, sessions, messages))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    /// A supervised task that panics is started again, and every restart is counted.
+    #[tokio::test]
+    async fn a_panicking_task_is_restarted_and_counted() {
+        let metrics = Arc::new(Metrics::default());
+        let runs = Arc::new(AtomicU32::new(0));
+        let (done, finished) = tokio::sync::oneshot::channel::<()>();
+        let done = Arc::new(std::sync::Mutex::new(Some(done)));
+        let task = {
+            let (runs, done) = (runs.clone(), done.clone());
+            move || {
+                let (runs, done) = (runs.clone(), done.clone());
+                async move {
+                    if runs.fetch_add(1, Ordering::SeqCst) < 2 {
+                        panic!("a bug in the task");
+                    }
+                    if let Some(done) = done.lock().unwrap().take() {
+                        let _ = done.send(());
+                    }
+                    std::future::pending::<()>().await;
+                }
+            }
+        };
+        let handle = supervise(metrics.clone(), "test_task", task);
+        tokio::time::timeout(Duration::from_secs(10), finished)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(runs.load(Ordering::SeqCst), 3);
+        assert_eq!(metrics.restarts("test_task"), 2);
+        assert!(metrics
+            .render(&[])
+            .contains("setu_task_restarts_total{task=\"test_task\"} 2"));
+        handle.abort();
+    }
+}

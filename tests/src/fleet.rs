@@ -52,8 +52,28 @@ pub async fn fleet() -> Fleet {
     fleet_with(|_| {}).await
 }
 
+/// `TEST_LOG=1` shows the controller's and agents' logs on the test's output (`TEST_LOG` may
+/// also be a filter, e.g. `controller=debug`).
+pub fn init_test_log() {
+    static INIT: std::sync::Once = std::sync::Once::new();
+    INIT.call_once(|| {
+        if let Ok(filter) = std::env::var("TEST_LOG") {
+            let filter = if filter == "1" {
+                "info,rumqttd=off".to_owned()
+            } else {
+                filter
+            };
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+                .with_test_writer()
+                .try_init();
+        }
+    });
+}
+
 /// Like [`fleet`], with the controller's configuration adjusted first.
 pub async fn fleet_with(adjust: impl FnOnce(&mut controller::config::Config)) -> Fleet {
+    init_test_log();
     let dir = temp_dir("controller");
     let mut config = controller::config::Config {
         data_dir: dir.clone(),

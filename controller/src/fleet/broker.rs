@@ -434,3 +434,26 @@ pub async fn mosquitto_lines(db: &mut Db) -> StoreResult<Vec<String>> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The publish queue is bounded: when nothing drains it, publishes are refused instead of
+    /// piling up in memory.
+    #[test]
+    fn a_full_publish_queue_refuses_instead_of_growing() {
+        let (outgoing, _waiting) = tokio::sync::mpsc::channel(3);
+        let (_, incoming) = tokio::sync::mpsc::channel(1);
+        let link = MqttLink {
+            connected: Arc::default(),
+            outgoing,
+            incoming: Arc::new(tokio::sync::Mutex::new(incoming)),
+        };
+        for i in 0..3 {
+            link.publish(format!("t/{i}"), vec![0; 16], false).unwrap();
+        }
+        let refused = link.publish("t/3".into(), vec![0; 16], false).unwrap_err();
+        assert!(refused.to_string().contains("full"), "{refused}");
+    }
+}

@@ -195,4 +195,100 @@ mod tests {
         assert_eq!(taka(Poisha(-5), Lang::En), "-৳0.05");
         assert_eq!(taka(Poisha(150_000), Lang::Bn), "৳১,৫০০.০০");
     }
+
+    /// Keys the code passes at run time (field error codes, form labels, navigation labels)
+    /// are in the catalogue: literal `tr!` keys are checked by the compiler, these by reading
+    /// the source, whitespace and line breaks ignored, so a call rustfmt split over lines counts.
+    #[test]
+    fn every_key_named_in_the_source_exists() {
+        fn walk(dir: &std::path::Path, out: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(path).unwrap();
+                    out.push(text.chars().filter(|c| !c.is_whitespace()).collect());
+                }
+            }
+        }
+        /// The string literals that follow `at`, separated by commas, as long as they are
+        /// literals.
+        fn literals(rest: &str) -> Vec<&str> {
+            let mut out = Vec::new();
+            let mut rest = rest;
+            while let Some(body) = rest.strip_prefix('"') {
+                let Some(end) = body.find('"') else { break };
+                out.push(&body[..end]);
+                rest = body[end + 1..].strip_prefix(',').unwrap_or("");
+            }
+            out
+        }
+        /// What a catalogue key looks like: `area.name`, lowercase.
+        fn is_key(text: &str) -> bool {
+            text.contains('.')
+                && text.starts_with(|c: char| c.is_ascii_lowercase())
+                && text.chars().all(|c| {
+                    c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')
+                })
+        }
+        let mut sources = Vec::new();
+        walk(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut sources,
+        );
+        // (what precedes the literals, which literal is the key; `usize::MAX - 1`: the last
+        // literal before the call's closing parenthesis)
+        const LAST: usize = usize::MAX - 1;
+        let patterns: [(&str, usize); 8] = [
+            (".fail(", LAST),
+            ("FieldError::new(", LAST),
+            ("Error::field(", LAST),
+            ("field(lang,", 2),
+            ("select(lang,", 2),
+            ("label:", 0),
+            ("Err(\"password.", usize::MAX),
+            ("t(lang,", 0),
+        ];
+        let mut used = Vec::new();
+        for source in &sources {
+            for (pattern, index) in patterns {
+                for (at, _) in source.match_indices(pattern) {
+                    let rest = &source[at + pattern.len()..];
+                    if index == usize::MAX {
+                        let key = rest.split('"').next().unwrap_or_default();
+                        used.push(format!("password.{key}"));
+                    } else if index == LAST {
+                        let call = rest.split(')').next().unwrap_or_default();
+                        if let Some(key) = call.rsplit('"').nth(1).filter(|k| is_key(k)) {
+                            used.push(key.to_owned());
+                        }
+                    } else if let Some(key) = literals(rest).get(index).filter(|k| is_key(k)) {
+                        used.push((*key).to_owned());
+                    }
+                }
+            }
+        }
+        // The scan itself works: it finds keys of each kind, including split ones.
+        for known in [
+            "users.role_above_yours",
+            "plans.rate_too_high",
+            "fleet.pop",
+            "nav.fleet",
+            "password.too_short",
+        ] {
+            assert!(used.iter().any(|k| k == known), "the scan missed {known}");
+        }
+        assert!(
+            used.len() > 60,
+            "found only {} keys: is the scan broken?",
+            used.len()
+        );
+        for key in &used {
+            assert!(
+                lookup(Lang::En, key).is_some(),
+                "{key} is not in any catalogue"
+            );
+        }
+    }
 }

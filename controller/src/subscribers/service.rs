@@ -4,7 +4,7 @@
 //! callback suspends and reconnects through [`change_status`] with a system unit of work,
 //! exactly as the page's buttons do.
 
-use super::store::{self, Fields, Status, Subscriber};
+use super::store::{self, Status, Subscriber, SubscriberFields};
 use crate::kernel::db::StoreError;
 use crate::kernel::http::extract::loose;
 use crate::kernel::ids::{BranchId, PlanId, RouterId, SubscriberId};
@@ -39,7 +39,10 @@ pub struct SubscriberInput {
 }
 
 /// Checks every field (all errors at once); the router, plan and branch must be the scope's.
-async fn validated(work: &mut Work, input: &SubscriberInput) -> Result<(Option<BranchId>, Fields)> {
+async fn validated(
+    work: &mut Work,
+    input: &SubscriberInput,
+) -> Result<(Option<BranchId>, SubscriberFields)> {
     let mut checks = Checks::new();
     let name = checks.text("name", &input.name, 100);
     let phone = normalise_phone(&input.phone).unwrap_or_else(|| {
@@ -102,7 +105,7 @@ async fn validated(work: &mut Work, input: &SubscriberInput) -> Result<(Option<B
     };
     Ok((
         branch,
-        Fields {
+        SubscriberFields {
             router_id,
             plan_id,
             name,
@@ -165,7 +168,7 @@ pub async fn change_status(
     status: Status,
 ) -> Result<Subscriber> {
     let before = store::get(work, id).await?;
-    let fields = Fields {
+    let fields = SubscriberFields {
         status,
         ..before.fields.clone()
     };

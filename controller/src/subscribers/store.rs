@@ -56,14 +56,14 @@ pub struct Subscriber {
     pub branch_id: Option<BranchId>,
     #[serde(flatten)]
     #[sqlx(flatten)]
-    pub fields: Fields,
+    pub fields: SubscriberFields,
     pub created_at: i64,
     pub updated_at: i64,
 }
 
 /// What staff set.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
-pub struct Fields {
+pub struct SubscriberFields {
     pub router_id: RouterId,
     pub plan_id: PlanId,
     pub name: String,
@@ -85,7 +85,11 @@ macro_rules! columns {
 
 /// Creates a subscriber in `branch`; the composite keys refuse a router, plan or branch of
 /// another company.
-pub async fn create(work: &mut Work, branch: Option<BranchId>, f: &Fields) -> Result<Subscriber> {
+pub async fn create(
+    work: &mut Work,
+    branch: Option<BranchId>,
+    f: &SubscriberFields,
+) -> Result<Subscriber> {
     let company = work.scope().company();
     let now = now_ms();
     Ok(sqlx::query_as(concat!(
@@ -127,7 +131,7 @@ pub async fn update(
     work: &mut Work,
     id: SubscriberId,
     branch: Option<BranchId>,
-    f: &Fields,
+    f: &SubscriberFields,
 ) -> Result<Subscriber> {
     let scope = work.scope();
     Ok(sqlx::query_as(concat!(

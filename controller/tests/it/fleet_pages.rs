@@ -315,3 +315,49 @@ async fn the_session_log_answers_who_had_an_address_and_exports_csv() {
     assert_eq!(csv.body.trim_end().split("\r\n").count(), 3);
     assert!(csv.body.contains("'=cmd"), "formula defused: {}", csv.body);
 }
+
+/// The record of each agent message is what makes a redelivered one harmless; once its boot's
+/// contiguous mark has passed it and it is old, it goes (the table grew forever before), and a
+/// late duplicate is still recognised by the mark.
+#[tokio::test]
+async fn acknowledged_agent_messages_are_purged_and_late_duplicates_still_recognised() {
+    use controller::fleet::uplinks::{record, Effect};
+    let app = spawn_app().await;
+    company(&app, "Padma", &[]).await;
+    let boot = "0123456789abcdef0123456789abcdef";
+    let mut db = app.store.conn().await.unwrap();
+    for seq in [1, 2, 3, 4, 5, 7] {
+        let r = record(&mut db, "ag-test", boot, seq, "telemetry", 0, &Effect::None)
+            .await
+            .unwrap();
+        assert!(r.fresh);
+    }
+    sqlx::query("UPDATE agent_messages SET received_at = 0")
+        .execute(&mut *db)
+        .await
+        .unwrap();
+    let (_, _, purged) = controller::clean_up(&app.state).await.unwrap();
+    assert_eq!(
+        purged, 5,
+        "1-5 are below the mark; 7 is beyond the gap and stays"
+    );
+    let left: Vec<i64> = sqlx::query_scalar("SELECT seq FROM agent_messages ORDER BY seq")
+        .fetch_all(&mut *db)
+        .await
+        .unwrap();
+    assert_eq!(left, [7]);
+    let again = record(&mut db, "ag-test", boot, 3, "telemetry", 0, &Effect::None)
+        .await
+        .unwrap();
+    assert!(
+        !again.fresh,
+        "a late duplicate of a purged record is still a duplicate"
+    );
+    let six = record(&mut db, "ag-test", boot, 6, "telemetry", 0, &Effect::None)
+        .await
+        .unwrap();
+    assert!(six.fresh);
+    assert_eq!(six.contiguous_seq, 7, "the gap closed");
+    let (_, _, purged) = controller::clean_up(&app.state).await.unwrap();
+    assert_eq!(purged, 1, "7 is old and acknowledged now; 6 is fresh");
+}

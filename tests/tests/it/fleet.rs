@@ -1095,3 +1095,281 @@ async fn through_mosquitto_with_two_replicas_and_the_acl() {
     agent_a.stop().await;
     drop(mosquitto);
 }
+
+/// What an agent sends is not trusted to fit: numbers that overflow are refused without
+/// stopping the ingest (before, `at_ms - uptime * 1000` panicked the one ingest task), and a
+/// session from an agent whose clock is not synced gets the controller's time, with the agent's
+/// kept beside it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agent_numbers_are_checked_and_unsynced_clocks_are_not_believed() {
+    use protocol::fleet::{
+        self as wire, topics, Envelope, Service, SessionChange, SessionEvent, UpBody,
+    };
+    let f = fleet().await;
+    let (_, token) = f.router_with_token("Alpha").await;
+    let dir = f.dir.join("agent-speaking");
+    edge_agent::link::identity::enroll(&f.base, &token, &dir, None)
+        .await
+        .unwrap();
+    let me = edge_agent::link::identity::load(&dir).unwrap();
+    let mut options =
+        rumqttc::MqttOptions::new("speaker", f.broker.ip().to_string(), f.broker.port());
+    options.set_credentials(&me.enrollment.mqtt_username, &me.enrollment.mqtt_password);
+    let (client, mut events) = rumqttc::AsyncClient::new(options, 16);
+    tokio::spawn(async move { while events.poll().await.is_ok() {} });
+    let boot = wire::new_boot_id();
+    let event = |seq: u64, user: &str, change, at_ms, uptime_secs, clock_synced| Envelope {
+        v: wire::PROTOCOL_VERSION,
+        agent_id: me.agent_id.clone(),
+        boot_id: boot.clone(),
+        seq,
+        sent_at_ms: at_ms,
+        mono_ms: 1,
+        clock_synced,
+        historical: false,
+        body: UpBody::Event(SessionEvent {
+            change,
+            service: Service::Pppoe,
+            user: user.into(),
+            address: "10.99.0.7".into(),
+            caller_id: String::new(),
+            router_session_id: format!("*{seq}"),
+            at_ms,
+            uptime_secs,
+            bytes_in: Some(u64::MAX),
+            bytes_out: None,
+        }),
+    };
+    let now = controller::kernel::db::now_ms();
+    let before = now;
+    for envelope in [
+        // Uptime so large that subtracting it from the time overflows.
+        event(
+            1,
+            "overflow",
+            SessionChange::Down,
+            now,
+            Some(u64::MAX),
+            true,
+        ),
+        // A seq no database integer holds.
+        event(u64::MAX, "huge-seq", SessionChange::Up, now, None, true),
+        // A clock that was never synced: 1970.
+        event(2, "unsynced", SessionChange::Up, 0, None, false),
+        // And life goes on.
+        event(3, "sentinel", SessionChange::Up, now, None, true),
+    ] {
+        let mut envelope = envelope;
+        if let UpBody::Event(e) = &mut envelope.body {
+            if e.user != "overflow" {
+                e.bytes_in = None;
+            }
+        }
+        client
+            .publish(
+                topics::up(&me.agent_id, topics::UpKind::Event),
+                rumqttc::QoS::AtLeastOnce,
+                false,
+                wire::seal_up(&envelope, &me.key),
+            )
+            .await
+            .unwrap();
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while count(
+        &f,
+        "SELECT COUNT(*) AS n FROM session_log WHERE username = 'sentinel'",
+    )
+    .await
+        == 0
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the ingest stopped: the sentinel never arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(metric(&f.base, "bad_number").await, 2);
+    assert_eq!(
+        count(
+            &f,
+            "SELECT COUNT(*) AS n FROM session_log WHERE username IN ('overflow', 'huge-seq')"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        f.state.metrics.restarts("fleet_ingest"),
+        0,
+        "nothing panicked"
+    );
+    let after = controller::kernel::db::now_ms();
+    let row = sqlx::query(
+        "SELECT started_at, agent_started_at FROM session_log WHERE username = 'unsynced'",
+    )
+    .fetch_one(f.store.pool())
+    .await
+    .unwrap();
+    let started: i64 = sqlx::Row::get(&row, "started_at");
+    let agent_started: Option<i64> = sqlx::Row::get(&row, "agent_started_at");
+    assert!(
+        (before..=after).contains(&started),
+        "the controller's time, not 1970: {started}"
+    );
+    assert_eq!(agent_started, Some(0), "the agent's own, kept as reported");
+}
+
+/// A burst of 5,000 status changes (a dunning run) while the POP's uplink is cut, through a
+/// publish queue so small that most notices are dropped: the database is the truth, the resend
+/// loop keeps telling the router until it catches up, the lag shows in `/metrics`, and in the end
+/// the router holds exactly the final state.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_changes_during_an_outage_ends_in_exactly_the_final_state() {
+    use controller::kernel::work::Work;
+    use controller::subscribers::service::change_status;
+    use controller::subscribers::store::Status;
+    const SUBSCRIBERS: usize = 500;
+    const CHANGES: usize = 5_000;
+    let port = free_port();
+    let broker = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let outage = Outage::start(broker).await;
+    let f = fleet_with(|c| {
+        c.mqtt.listen = broker;
+        c.fleet.agent_mqtt_url = format!("mqtt://{}", outage.addr);
+        c.fleet.resend_secs = 1;
+        c.mqtt.publish_queue = 8;
+    })
+    .await;
+    let (router_id, token) = f.router_with_token("Dunning").await;
+    let plan = f.plan("Home 5M", "5M").await;
+    // The subscribers, made in one unit of work.
+    let mut work = Work::system(&f.state, f.scope, "test").await.unwrap();
+    let mut ids = Vec::new();
+    for i in 0..SUBSCRIBERS {
+        let input = controller::subscribers::service::SubscriberInput {
+            name: format!("Subscriber {i}"),
+            phone: "01712345678".into(),
+            router_id: Some(controller::kernel::ids::RouterId(router_id)),
+            plan_id: Some(controller::kernel::ids::PlanId(plan)),
+            pppoe_username: format!("d{i:04}"),
+            pppoe_password: format!("pw-d{i:04}"),
+            ..Default::default()
+        };
+        ids.push(
+            controller::subscribers::service::create(&mut work, &input)
+                .await
+                .unwrap()
+                .id,
+        );
+    }
+    work.commit().await.unwrap();
+    let agent = f.start_agent(&token).await;
+    eventually(60, "every secret on the router", || {
+        f.sim
+            .rows("/ppp/secret")
+            .iter()
+            .filter(|r| r["name"].starts_with('d'))
+            .count()
+            == SUBSCRIBERS
+    })
+    .await;
+
+    // The burst: each change its own unit of work, as a dunning job would do them, in a
+    // shuffled order. 40 subscribers (8%, under the agent's 10% guard rail on disabling at once)
+    // end suspended after an odd number of changes; the rest flip back and forth and end
+    // active. Halfway the uplink goes down and stays down until a while after the burst.
+    let mut changes: Vec<usize> = Vec::with_capacity(CHANGES);
+    for i in 0..SUBSCRIBERS {
+        let times = match i {
+            0..40 => 9,
+            40..60 => 12,
+            _ => 10,
+        };
+        changes.extend(std::iter::repeat_n(i, times));
+    }
+    assert_eq!(changes.len(), CHANGES);
+    let mut rng = 0x2545_f491_4f6c_dd1du64;
+    for n in (1..changes.len()).rev() {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        changes.swap(n, (rng % (n as u64 + 1)) as usize);
+    }
+    let mut suspended = vec![false; SUBSCRIBERS];
+    let started = Instant::now();
+    for (n, &i) in changes.iter().enumerate() {
+        if n == CHANGES / 2 {
+            outage.set_down(true);
+        }
+        suspended[i] = !suspended[i];
+        let status = if suspended[i] {
+            Status::Suspended
+        } else {
+            Status::Active
+        };
+        let mut work = Work::system(&f.state, f.scope, "dunning").await.unwrap();
+        change_status(&mut work, ids[i], status).await.unwrap();
+        work.commit().await.unwrap();
+    }
+    assert_eq!(suspended.iter().filter(|s| **s).count(), 40);
+    let burst = started.elapsed();
+    let lag = lagging(&f.base).await;
+    assert!(lag >= 1.0, "the lagging router shows in /metrics: {lag}");
+    let page = router_json(&f, router_id).await;
+    assert!(page["desired_version"].as_i64().unwrap() > page["applied_version"].as_i64().unwrap());
+    tokio::time::sleep(Duration::from_secs(2)).await; // The outage outlasts the burst.
+    outage.set_down(false);
+    let restored = Instant::now();
+    let want: Vec<bool> = suspended.clone();
+    let matches = |sim: &tests::routeros_sim::SimHandle| {
+        let rows = sim.rows("/ppp/secret");
+        (0..SUBSCRIBERS).all(|i| {
+            let name = format!("d{i:04}");
+            rows.iter()
+                .find(|r| r["name"] == name)
+                .is_some_and(|r| (r.get("disabled").map(String::as_str) == Some("true")) == want[i])
+        })
+    };
+    eventually(120, "the router in the final state", || matches(&f.sim)).await;
+    let converged = restored.elapsed();
+    // And it stays there: the agent reports the final version applied.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = router_json(&f, router_id).await;
+        if r["applied_version"] == r["desired_version"] {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never reported in sync: {r}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(matches(&f.sim));
+    assert_eq!(lagging(&f.base).await, 0.0);
+    println!(
+        "FIGURES burst of {CHANGES} changes in {:.1} s; router exact {:.2} s after the uplink came back; \
+         {} desired documents built; {} suspended at the end",
+        burst.as_secs_f64(),
+        converged.as_secs_f64(),
+        f.state.fleet.documents.builds(),
+        want.iter().filter(|s| **s).count(),
+    );
+    agent.stop().await;
+}
+
+/// `setu_fleet_routers_lagging` as the controller's `/metrics` reports it.
+async fn lagging(base: &str) -> f64 {
+    let auth = format!("Bearer {}", tests::fleet::METRICS_TOKEN);
+    let r = edge_agent::link::http::request(
+        "GET",
+        &format!("{base}/metrics"),
+        &[("Authorization", &auth)],
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    String::from_utf8_lossy(&r.body)
+        .lines()
+        .find_map(|l| l.strip_prefix("setu_fleet_routers_lagging "))
+        .and_then(|n| n.parse().ok())
+        .expect("the lag gauge")
+}
