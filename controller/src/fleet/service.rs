@@ -19,14 +19,14 @@ pub async fn desired_changed(work: &mut Work, routers: &[RouterId]) -> Result<()
     unique.sort_unstable();
     unique.dedup();
     let bumped = store::bump_desired(work, &unique).await?;
-    work.after_commit(move |state| state.fleet.nudges.poke(&bumped));
+    work.after_commit(move |state| async move { state.fleet.nudges.poke(&bumped) });
     Ok(())
 }
 
 /// A plan changed: every router serving a subscriber on it follows.
 pub async fn plan_changed(work: &mut Work, plan: PlanId) -> Result<()> {
     let bumped = store::bump_desired_for_plan(work, plan).await?;
-    work.after_commit(move |state| state.fleet.nudges.poke(&bumped));
+    work.after_commit(move |state| async move { state.fleet.nudges.poke(&bumped) });
     Ok(())
 }
 
@@ -147,10 +147,8 @@ pub async fn revoke_router(work: &mut Work, id: RouterId) -> Result<Router> {
         Change::new("router.revoke", "router", id, &before, &after).in_branch(after.branch_id),
     )
     .await?;
-    work.after_commit(|state| {
-        let state = state.clone();
-        tokio::spawn(async move { state.mqtt_logins_changed().await });
-    });
+    // The answer waits for the password file: once revoked, Mosquitto refuses the login.
+    work.after_commit(|state| async move { state.mqtt_logins_changed().await });
     Ok(after)
 }
 
@@ -200,15 +198,12 @@ pub async fn issue_command(
     )
     .await?;
     let agent = router.agent_id.clone();
-    work.after_commit(move |state| {
-        let state = state.clone();
-        tokio::spawn(async move {
-            if let Err(e) =
-                super::link::send_down(&state, &link, &agent, DownBody::Command(command)).await
-            {
-                tracing::warn!(error = %e, "command not sent");
-            }
-        });
+    work.after_commit(move |state| async move {
+        if let Err(e) =
+            super::link::send_down(&state, &link, &agent, DownBody::Command(command)).await
+        {
+            tracing::warn!(error = %e, "command not sent");
+        }
     });
     Ok(command_id)
 }

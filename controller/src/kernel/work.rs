@@ -3,9 +3,10 @@
 //! API, a job or a payment callback. The change, its audit entry, the routers' desired-version
 //! bump (and, later, outbox rows) commit together or not at all.
 //!
-//! Things that must only happen once the change is durable (waking the fleet link) are queued
-//! with [`Work::after_commit`] and run by [`Work::commit`]; a dropped or failed `Work` rolls back
-//! and runs none of them.
+//! Things that must only happen once the change is durable (waking the fleet link, rewriting
+//! Mosquitto's password file) are queued with [`Work::after_commit`] and run by
+//! [`Work::commit`], which returns once they have finished; a dropped or failed `Work` rolls
+//! back and runs none of them.
 
 use super::audit::{self, NewEntry};
 use super::db::{Db, Result, StoreError};
@@ -13,9 +14,11 @@ use super::ids::BranchId;
 use super::rbac::Permission;
 use super::scope::{Actor, Scope};
 use crate::AppState;
+use futures_util::future::BoxFuture;
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, Transaction};
 use std::collections::HashSet;
+use std::future::Future;
 
 /// Where a request came from, for the audit log.
 #[derive(Debug, Clone, Default)]
@@ -68,7 +71,7 @@ enum Conn {
     Read(PoolConnection<Any>),
 }
 
-type AfterCommit = Box<dyn FnOnce(&AppState) + Send>;
+type AfterCommit = Box<dyn FnOnce(AppState) -> BoxFuture<'static, ()> + Send>;
 
 /// What the actor may do, for operations that hand out rights (roles, tokens, resets): nobody
 /// grants or takes over more than they hold.
@@ -185,8 +188,13 @@ impl Work {
     }
 
     /// Runs `f` once this work has committed (never if it rolls back).
-    pub fn after_commit(&mut self, f: impl FnOnce(&AppState) + Send + 'static) {
-        self.after_commit.push(Box::new(f));
+    pub fn after_commit<F, Fut>(&mut self, f: F)
+    where
+        F: FnOnce(AppState) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.after_commit
+            .push(Box::new(move |state| Box::pin(f(state))));
     }
 
     /// After an operation failed: rolls back, and goes on as a read, e.g. to show the form again
@@ -210,8 +218,15 @@ impl Work {
         if let Conn::Tx(tx) = self.conn {
             tx.commit().await?;
         }
-        for f in self.after_commit {
-            f(&self.state);
+        // Each runs as its own task: a caller that goes away (a client hanging up) does not
+        // cut it short.
+        let tasks: Vec<_> = (self.after_commit.into_iter())
+            .map(|f| tokio::spawn(f(self.state.clone())))
+            .collect();
+        for task in tasks {
+            if let Err(e) = task.await {
+                tracing::error!(error = %e, "an after-commit task failed");
+            }
         }
         Ok(())
     }

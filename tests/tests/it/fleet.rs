@@ -861,14 +861,17 @@ async fn through_mosquitto_with_two_replicas_and_the_acl() {
     let (router_b, token_b) = f.router_with_token("Uttara").await;
     let plan = f.plan("Home 10M", "10M").await;
     let users: Vec<String> = (1..=20).map(|i| format!("m{i:02}")).collect();
-    for user in &users {
+    for user in users.iter().map(String::as_str).chain(["sentinel"]) {
         subscriber_on(&f, router_a, plan, user).await;
     }
     let agent_a = f.start_agent(&token_a).await;
     eventually(
         30,
         "the subscribers on the router, through Mosquitto",
-        || users.iter().all(|u| secret(&f.sim, u).is_some()),
+        || {
+            users.iter().all(|u| secret(&f.sim, u).is_some())
+                && secret(&f.sim, "sentinel").is_some()
+        },
     )
     .await;
 
@@ -892,7 +895,7 @@ async fn through_mosquitto_with_two_replicas_and_the_acl() {
     f.sim
         .ppp_connect(
             "sentinel",
-            "pw",
+            "pw-sentinel",
             Ipv4Addr::new(10, 30, 0, 250),
             "AA:BB:CC:00:00:FA",
         )
