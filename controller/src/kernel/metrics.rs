@@ -60,16 +60,6 @@ impl Metrics {
             .or_default() += 1;
     }
 
-    /// How many agent messages had this outcome.
-    pub fn fleet_count(&self, outcome: &str) -> u64 {
-        self.fleet
-            .lock()
-            .expect("metrics lock")
-            .get(outcome)
-            .copied()
-            .unwrap_or(0)
-    }
-
     /// Counts one restart of a supervised task (it panicked or returned).
     pub fn task_restarted(&self, task: &'static str) {
         *self
