@@ -302,45 +302,86 @@ async fn clear_failure(app: &TestApp, table: &str) {
         .unwrap();
 }
 
+/// An owner signed in, with a POP, a router, a plan and one subscriber on them.
+async fn owner_with_a_subscriber(app: &TestApp) -> (Client, i64, i64) {
+    company(app, "Padma", &[("owner1", "owner")]).await;
+    let mut c = Client::login_as(app, "owner1").await;
+    let mut create = async |path: &str, body: String| {
+        let r = c.json("POST", path, &body).await;
+        assert_eq!(r.status, 201, "{path}: {}", r.body);
+        r.json()["id"].as_i64().unwrap()
+    };
+    let pop = create("/api/v1/pops", r#"{"name":"POP"}"#.into()).await;
+    let router = create(
+        "/api/v1/routers",
+        format!(r#"{{"pop_id":{pop},"name":"r1"}}"#),
+    )
+    .await;
+    let plan = create(
+        "/api/v1/plans",
+        r#"{"name":"10M","download":"10M","upload":"5M","price_poisha":50000}"#.into(),
+    )
+    .await;
+    let subscriber = create(
+        "/api/v1/subscribers",
+        format!(
+            r#"{{"name":"Rahim","phone":"01712345678","router_id":{router},"plan_id":{plan},"pppoe_username":"rahim","pppoe_password":"secret-1"}}"#
+        ),
+    )
+    .await;
+    (c, router, subscriber)
+}
+
+/// A stored status no code knows is an error, not a guess: it used to read as `suspended`, and
+/// the router's desired state would have cut the subscriber off. The database refuses such a
+/// value; here the check is switched off to plant one, as a bad restore or a hand edit might.
+#[tokio::test]
+async fn a_corrupt_status_is_an_error_not_a_suspension() {
+    let app = spawn_app().await;
+    let (mut c, router, subscriber) = owner_with_a_subscriber(&app).await;
+    let mut conn = app.store.pool().acquire().await.unwrap();
+    let bypass = match app.store.backend() {
+        Backend::Sqlite => "PRAGMA ignore_check_constraints = ON",
+        Backend::Postgres => "ALTER TABLE subscribers DROP CONSTRAINT subscribers_status_check",
+    };
+    sqlx::query(bypass).execute(&mut *conn).await.unwrap();
+    sqlx::query("UPDATE subscribers SET status = 'paid' WHERE id = $1")
+        .bind(subscriber)
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    if app.store.backend() == Backend::Sqlite {
+        sqlx::query("PRAGMA ignore_check_constraints = OFF")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+    }
+    drop(conn);
+    for path in [
+        format!("/api/v1/subscribers/{subscriber}"),
+        "/api/v1/subscribers".to_owned(),
+    ] {
+        let r = c.get(&path).await;
+        assert_eq!(r.status, 500, "{path}: {}", r.body);
+        assert_eq!(r.json()["code"], "internal", "{path}");
+        assert!(!r.body.contains("suspended"), "{path}: {}", r.body);
+    }
+    // The router's desired state is not built from a guess either.
+    let built = (app.state.fleet.documents)
+        .current(&app.store, controller::kernel::ids::RouterId(router))
+        .await;
+    assert!(
+        built.is_err(),
+        "the document was built from a guessed status"
+    );
+}
+
 /// A change, its audit entry and the routers' desired-version bump commit in one transaction:
 /// when any of them fails, none of them is there.
 #[tokio::test]
 async fn a_change_that_fails_half_way_leaves_nothing_behind() {
     let app = spawn_app().await;
-    company(&app, "Padma", &[("owner1", "owner")]).await;
-    let mut c = Client::login_as(&app, "owner1").await;
-    let pop = c
-        .json("POST", "/api/v1/pops", r#"{"name":"POP"}"#)
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
-    let router = c
-        .json(
-            "POST",
-            "/api/v1/routers",
-            &format!(r#"{{"pop_id":{pop},"name":"r1"}}"#),
-        )
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
-    let plan = c
-        .json(
-            "POST",
-            "/api/v1/plans",
-            r#"{"name":"10M","download":"10M","upload":"5M","price_poisha":50000}"#,
-        )
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
-    let body = format!(
-        r#"{{"name":"Rahim","phone":"01712345678","router_id":{router},"plan_id":{plan},"pppoe_username":"rahim","pppoe_password":"secret-1"}}"#
-    );
-    let subscriber = c.json("POST", "/api/v1/subscribers", &body).await.json()["id"]
-        .as_i64()
-        .unwrap();
+    let (mut c, router, subscriber) = owner_with_a_subscriber(&app).await;
     async fn state(
         c: &mut Client,
         router: i64,
