@@ -111,7 +111,9 @@ impl Documents {
             .ok_or(crate::kernel::db::StoreError::NotFound)?;
         let state = build(&mut snapshot, &record).await?;
         snapshot.commit().await?;
-        let bytes = axum::body::Bytes::from(serde_json::to_vec(&state).unwrap_or_default());
+        let bytes = axum::body::Bytes::from(
+            serde_json::to_vec(&state).expect("a desired state serialises"),
+        );
         let sha256 =
             protocol::encoding::hex(ring::digest::digest(&ring::digest::SHA256, &bytes).as_ref());
         let document = Arc::new(Document {
