@@ -22,6 +22,7 @@ pub struct Config {
     pub login: LoginConfig,
     pub mqtt: crate::fleet::broker::MqttConfig,
     pub fleet: FleetConfig,
+    pub jobs: crate::jobs::JobsConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -115,6 +116,7 @@ impl Default for Config {
             login: LoginConfig::default(),
             mqtt: crate::fleet::broker::MqttConfig::default(),
             fleet: FleetConfig::default(),
+            jobs: crate::jobs::JobsConfig::default(),
         }
     }
 }

@@ -3,8 +3,8 @@
 //! Layout: [`kernel`] is what every domain stands on (database, unit of work, scope and actor,
 //! audit, ids, money, dates, validation, messages, permissions, HTTP plumbing). Each domain is
 //! one folder with the same few files (`mod.rs`, `store.rs`, `service.rs`, `api.rs`,
-//! `pages.rs`) and one line in [`DOMAINS`]: [`tenancy`], [`staff`], [`audit`], [`fleet`],
-//! [`plans`], [`subscribers`]. [`bootstrap`] makes the first admin, companies and demo data;
+//! `pages.rs`) and one line in [`DOMAINS`]: [`tenancy`], [`staff`], [`audit`], [`jobs`],
+//! [`fleet`], [`plans`], [`subscribers`]. [`bootstrap`] makes the first admin, companies and demo data;
 //! [`config`] reads the configuration.
 //!
 //! [`run`] serves until `shutdown` completes; `main.rs` only parses the command line.
@@ -13,6 +13,7 @@ pub mod audit;
 pub mod bootstrap;
 pub mod config;
 pub mod fleet;
+pub mod jobs;
 pub mod kernel;
 pub mod plans;
 pub mod staff;
@@ -35,6 +36,7 @@ pub const DOMAINS: &[Domain] = &[
     tenancy::DOMAIN,
     staff::DOMAIN,
     audit::DOMAIN,
+    jobs::DOMAIN,
     fleet::DOMAIN,
     plans::DOMAIN,
     subscribers::DOMAIN,
@@ -47,6 +49,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
     pub fleet: fleet::Runtime,
+    pub jobs: jobs::worker::Runtime,
     /// Binds the sign-in form's CSRF token to this installation (see `staff::pages`).
     pub login_key: Arc<Vec<u8>>,
 }
@@ -76,6 +79,7 @@ pub async fn state(config: Config, store: Store) -> anyhow::Result<AppState> {
     let mqtt = fleet::broker::start(&config.mqtt, store.clone()).await?;
     Ok(AppState {
         fleet: fleet::Runtime::new(&store, mqtt).await?,
+        jobs: jobs::worker::Runtime::default(),
         login_key: Arc::new(kernel::db::app_secret(&store, "login_csrf").await?),
         store,
         config: Arc::new(config),
@@ -96,7 +100,7 @@ pub async fn run(
 }
 
 /// Serves `state` (made by [`state`]) on `listener` until `shutdown` completes: the HTTP app,
-/// the fleet link's tasks, housekeeping and the metrics listener.
+/// the fleet link's tasks, the job scheduler and workers, and the metrics listener.
 pub async fn serve(
     state: AppState,
     listener: TcpListener,
@@ -107,10 +111,7 @@ pub async fn serve(
     if let Some(link) = state.fleet.mqtt.clone() {
         tasks.extend(fleet::link::start(&state, link));
     }
-    tasks.push(supervise(state.metrics.clone(), "housekeeping", {
-        let state = state.clone();
-        move || housekeeping(state.clone())
-    }));
+    tasks.extend(jobs::worker::start(&state));
     let (stop_metrics, metrics_stopped) = tokio::sync::oneshot::channel::<()>();
     if !state.config.http.metrics_listen.is_empty() {
         let addr = &state.config.http.metrics_listen;
@@ -176,19 +177,17 @@ where
     })
 }
 
-/// Hourly clean-up of rows nobody needs any more.
-async fn housekeeping(state: AppState) {
-    let mut tick = tokio::time::interval(Duration::from_secs(3600));
-    loop {
-        tick.tick().await;
-        if let Err(e) = clean_up(&state).await {
-            tracing::warn!(error = %e, "clean-up failed");
-        }
-    }
+/// The hourly `housekeeping` job: [`clean_up`].
+fn housekeeping(
+    state: AppState,
+    _job: kernel::jobs::Job,
+) -> futures_util::future::BoxFuture<'static, anyhow::Result<()>> {
+    Box::pin(async move { clean_up(&state).await.map(|_| ()) })
 }
 
-/// One round of clean-up; returns (idempotency keys, sessions, agent message records) removed.
-pub async fn clean_up(state: &AppState) -> anyhow::Result<(u64, u64, u64)> {
+/// One round of clean-up; returns (idempotency keys, sessions, agent message records, finished
+/// jobs) removed.
+pub async fn clean_up(state: &AppState) -> anyhow::Result<(u64, u64, u64, u64)> {
     let now = kernel::db::now_ms();
     let keys = kernel::http::idempotency::purge_expired(&state.store).await?;
     let mut db = state.store.conn().await?;
@@ -196,10 +195,12 @@ pub async fn clean_up(state: &AppState) -> anyhow::Result<(u64, u64, u64)> {
     let sessions = fleet::uplinks::purge_sessions(&mut db, sessions_cutoff).await?;
     let messages_cutoff = now - state.config.fleet.agent_message_retention_hours * 3_600_000;
     let messages = fleet::uplinks::purge_acknowledged(&mut db, messages_cutoff).await?;
-    if keys + sessions + messages > 0 {
-        tracing::info!(keys, sessions, messages, "clean-up removed rows");
+    let jobs_cutoff = now - state.config.jobs.retention_days * 86_400_000;
+    let jobs = jobs::store::purge_finished(&mut db, jobs_cutoff).await?;
+    if keys + sessions + messages + jobs > 0 {
+        tracing::info!(keys, sessions, messages, jobs, "clean-up removed rows");
     }
-    Ok((keys, sessions, messages))
+    Ok((keys, sessions, messages, jobs))
 }
 
 #[cfg(test)]

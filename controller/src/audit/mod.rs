@@ -29,6 +29,8 @@ pub const DOMAIN: Domain = Domain {
         position: 80,
     }],
     catalogue: CATALOGUE,
+    jobs: &[],
+    schedules: &[],
 };
 
 fn routes(r: Routes) -> Routes {

@@ -62,6 +62,8 @@ pub const DOMAIN: Domain = Domain {
         },
     ],
     catalogue: CATALOGUE,
+    jobs: &[],
+    schedules: &[],
 };
 
 fn routes(r: Routes) -> Routes {

@@ -44,5 +44,6 @@ id_type!(
     PopId,
     RouterId,
     PlanId,
+    JobId,
     SubscriberId,
 );

@@ -29,6 +29,14 @@ pub struct Metrics {
     fleet: Mutex<BTreeMap<&'static str, u64>>,
     /// Restarts of supervised long-running tasks, by task.
     restarts: Mutex<BTreeMap<&'static str, u64>>,
+    /// Job runs by (kind, outcome).
+    jobs: Mutex<BTreeMap<(String, &'static str), JobRuns>>,
+}
+
+#[derive(Default)]
+struct JobRuns {
+    count: u64,
+    seconds: f64,
 }
 
 impl Metrics {
@@ -71,6 +79,14 @@ impl Metrics {
     }
 
     /// How often `task` was restarted.
+    /// Counts one job run of `kind` that ended `outcome` (`done`, `retried`, `failed`).
+    pub fn job_finished(&self, kind: &str, outcome: &'static str, seconds: f64) {
+        let mut jobs = self.jobs.lock().expect("metrics lock");
+        let runs = jobs.entry((kind.to_owned(), outcome)).or_default();
+        runs.count += 1;
+        runs.seconds += seconds;
+    }
+
     pub fn restarts(&self, task: &str) -> u64 {
         self.restarts
             .lock()
@@ -130,6 +146,21 @@ impl Metrics {
         out.push_str("# TYPE setu_task_restarts_total counter\n");
         for (task, n) in self.restarts.lock().expect("metrics lock").iter() {
             let _ = writeln!(out, "setu_task_restarts_total{{task=\"{task}\"}} {n}");
+        }
+        out.push_str("# HELP setu_job_runs_total Job runs by kind and outcome.\n");
+        out.push_str("# TYPE setu_job_runs_total counter\n");
+        out.push_str(
+            "# HELP setu_job_run_seconds_total Time spent in job handlers, by kind and outcome.\n",
+        );
+        out.push_str("# TYPE setu_job_run_seconds_total counter\n");
+        for ((kind, outcome), runs) in self.jobs.lock().expect("metrics lock").iter() {
+            let labels = format!("kind=\"{kind}\",outcome=\"{outcome}\"");
+            let _ = writeln!(out, "setu_job_runs_total{{{labels}}} {}", runs.count);
+            let _ = writeln!(
+                out,
+                "setu_job_run_seconds_total{{{labels}}} {}",
+                runs.seconds
+            );
         }
         for (name, help, value) in extra {
             let _ = writeln!(

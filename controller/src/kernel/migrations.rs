@@ -29,6 +29,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(5, "0005_fleet"),
     migration!(6, "0006_mosquitto"),
     migration!(7, "0007_tenancy_by_construction"),
+    migration!(8, "0008_jobs"),
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS setu_migrations (

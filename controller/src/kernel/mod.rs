@@ -13,6 +13,7 @@ pub mod error;
 pub mod http;
 pub mod i18n;
 pub mod ids;
+pub mod jobs;
 pub mod metrics;
 pub mod migrations;
 pub mod money;
@@ -40,6 +41,10 @@ pub struct Domain {
     pub grants: &'static [Grant],
     pub nav: &'static [NavItem],
     pub catalogue: &'static [Message],
+    /// The kinds of background job it runs.
+    pub jobs: &'static [jobs::JobKind],
+    /// The jobs the scheduler enqueues for it by itself.
+    pub schedules: &'static [jobs::Schedule],
 }
 
 /// The kernel's own routes (health, language, the signed-in user, the API description) and
@@ -50,6 +55,15 @@ pub const DOMAIN: Domain = Domain {
     grants: &[],
     nav: &[],
     catalogue: CATALOGUE,
+    jobs: &[jobs::JobKind {
+        kind: "housekeeping",
+        run: crate::housekeeping,
+        max_attempts: 3,
+    }],
+    schedules: &[jobs::Schedule {
+        kind: "housekeeping",
+        every: jobs::Every::Minutes(60),
+    }],
 };
 
 fn routes(r: Routes) -> Routes {

@@ -32,6 +32,8 @@ pub const DOMAIN: Domain = Domain {
         position: 20,
     }],
     catalogue: CATALOGUE,
+    jobs: &[],
+    schedules: &[],
 };
 
 fn routes(r: Routes) -> Routes {

@@ -47,6 +47,8 @@ pub const DOMAIN: Domain = Domain {
         position: 10,
     }],
     catalogue: CATALOGUE,
+    jobs: &[],
+    schedules: &[],
 };
 
 fn routes(r: Routes) -> Routes {

@@ -336,7 +336,7 @@ async fn acknowledged_agent_messages_are_purged_and_late_duplicates_still_recogn
         .execute(&mut *db)
         .await
         .unwrap();
-    let (_, _, purged) = controller::clean_up(&app.state).await.unwrap();
+    let (_, _, purged, _) = controller::clean_up(&app.state).await.unwrap();
     assert_eq!(
         purged, 5,
         "1-5 are below the mark; 7 is beyond the gap and stays"
@@ -358,6 +358,6 @@ async fn acknowledged_agent_messages_are_purged_and_late_duplicates_still_recogn
         .unwrap();
     assert!(six.fresh);
     assert_eq!(six.contiguous_seq, 7, "the gap closed");
-    let (_, _, purged) = controller::clean_up(&app.state).await.unwrap();
+    let (_, _, purged, _) = controller::clean_up(&app.state).await.unwrap();
     assert_eq!(purged, 1, "7 is old and acknowledged now; 6 is fresh");
 }

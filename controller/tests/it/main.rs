@@ -13,6 +13,7 @@ mod hardening;
 mod helpers;
 mod hostile_input;
 mod idempotency;
+mod jobs;
 mod openapi;
 mod second_factor;
 mod store;

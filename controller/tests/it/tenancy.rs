@@ -411,6 +411,14 @@ async fn every_id_route_refuses_another_companys_ids() {
             .await
             .unwrap()
     };
+    let beta_job: i64 = sqlx::query_scalar(
+        "INSERT INTO jobs (company_id, kind, dedupe_key, payload, state, run_after, max_attempts, created_at)
+         VALUES ($1, 'housekeeping', 'beta-failed', '{}', 'failed', 0, 1, 0) RETURNING id",
+    )
+    .bind(b.scope.company())
+    .fetch_one(app.store.pool())
+    .await
+    .unwrap();
     let marker = max_audit_id(&app).await;
 
     let mut alpha = Client::login_as(&app, "alpha-owner").await;
@@ -437,6 +445,8 @@ async fn every_id_route_refuses_another_companys_ids() {
             theirs.plan.0
         } else if route.path.contains("/subscribers/") {
             theirs.subscriber.0
+        } else if route.path.contains("/jobs/") {
+            beta_job
         } else {
             panic!(
                 "{} {}: which of Beta's ids belongs here?",
@@ -482,6 +492,15 @@ async fn every_id_route_refuses_another_companys_ids() {
             .await;
         assert_eq!(r.status, 404, "{} {path}: {}", route.method, r.body);
     }
+    let beta_job_state: String = sqlx::query_scalar("SELECT state FROM jobs WHERE id = $1")
+        .bind(beta_job)
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        beta_job_state, "failed",
+        "Beta's failed job was not retried"
+    );
 
     // Beta's ids inside bodies: refused with a field error, nothing created.
     let sub = |router: i64, plan: i64, branch: Option<i64>| {

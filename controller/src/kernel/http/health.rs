@@ -16,7 +16,8 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Ready when the database answers and is fully migrated, and the MQTT link (if any) is up.
+/// Ready when the database answers and is fully migrated, the MQTT link (if any) is up, and the
+/// job scheduler (if this replica runs one) ticks and the queue moves.
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     if !state.store.ready().await {
         return (
@@ -26,6 +27,9 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     }
     if state.fleet.mqtt.as_ref().is_some_and(|m| !m.is_connected()) {
         return (StatusCode::SERVICE_UNAVAILABLE, "MQTT broker not connected");
+    }
+    if let Some(stalled) = crate::jobs::service::stalled(&state).await {
+        return (StatusCode::SERVICE_UNAVAILABLE, stalled);
     }
     (StatusCode::OK, "ready")
 }
@@ -71,6 +75,10 @@ async fn exposition(state: &AppState) -> impl IntoResponse {
             f64::from(u8::from(mqtt_connected)),
         ),
     ];
+    match crate::jobs::service::figures(state).await {
+        Ok(figures) => extra.extend(figures),
+        Err(e) => tracing::warn!(error = %e, "job queue not measured"),
+    }
     match crate::fleet::service::lag(state).await {
         Ok(lag) => extra.extend([
             (
