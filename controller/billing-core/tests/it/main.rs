@@ -1,0 +1,1 @@
+//! Integration tests of billing-core, as one test binary.
