@@ -860,6 +860,24 @@ mod tests {
     }
 
     #[test]
+    fn days_worth_nothing_are_still_billed_so_a_rerun_is_quiet() {
+        let key = ItemKey::plan(9);
+        let free = span(key, 0, date(2026, 12, 1), None);
+        let lines = propose(&december(), &[free], &[], 500, 0).unwrap();
+        assert_eq!(lines.len(), 1);
+        assert_eq!(
+            (lines[0].days, lines[0].net_poisha, lines[0].vat_poisha),
+            (31, 0, 0)
+        );
+        let billed = [lines[0].billed(1)];
+        assert_eq!(propose(&december(), &[free], &billed, 500, 0), Ok(vec![]));
+        // Ten poisha a month: a day is worth a third of a poisha.
+        let tiny = span(key, 10, date(2026, 12, 31), None);
+        let lines = propose(&december(), &[tiny], &[], 500, 0).unwrap();
+        assert_eq!((lines[0].days, lines[0].net_poisha), (1, 0));
+    }
+
+    #[test]
     fn upgrades_and_downgrades() {
         assert!(is_upgrade(100_000, 150_000));
         assert!(!is_upgrade(100_000, 100_000));
