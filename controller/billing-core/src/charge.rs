@@ -305,9 +305,11 @@ impl Proposed {
         }
     }
 
-    /// `net + sd + vat`.
+    /// `net + sd + vat` (exact for every line `propose` makes; saturating for hand-made ones).
     pub fn total_poisha(&self) -> i64 {
-        self.net_poisha + self.sd_poisha + self.vat_poisha
+        self.net_poisha
+            .saturating_add(self.sd_poisha)
+            .saturating_add(self.vat_poisha)
     }
 }
 

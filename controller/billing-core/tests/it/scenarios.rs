@@ -513,6 +513,7 @@ fn a_termination_after_payment_is_a_credit_note_that_becomes_an_advance() {
     let december = billing_core::period::period(DAY1, key("2026-12"));
     ledger.bill(&dec1, &december, VAT_BP);
     let lines = ledger.bill(&ending(dec1, "2026-12-20"), &december, VAT_BP);
+    assert_eq!(lines[0].total_poisha(), -37_258);
     let signed: Vec<Line> = lines.iter().map(Line::from).collect();
     let note = compose(&signed, Rounding::Poisha).unwrap().unwrap();
     assert_eq!(note.kind, DocumentKind::CreditNote);
