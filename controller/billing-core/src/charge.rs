@@ -305,9 +305,11 @@ impl Proposed {
         }
     }
 
-    /// `net + sd + vat`.
+    /// `net + sd + vat` (exact for every line `propose` makes; saturating for hand-made ones).
     pub fn total_poisha(&self) -> i64 {
-        self.net_poisha + self.sd_poisha + self.vat_poisha
+        self.net_poisha
+            .saturating_add(self.sd_poisha)
+            .saturating_add(self.vat_poisha)
     }
 }
 
@@ -857,6 +859,24 @@ mod tests {
         let lines = propose(&december(), &[max], &[], 10_000, 10_000).unwrap();
         assert_eq!(lines[0].net_poisha, -MAX_POISHA);
         assert_eq!(lines[0].vat_poisha, -2 * MAX_POISHA);
+    }
+
+    #[test]
+    fn days_worth_nothing_are_still_billed_so_a_rerun_is_quiet() {
+        let key = ItemKey::plan(9);
+        let free = span(key, 0, date(2026, 12, 1), None);
+        let lines = propose(&december(), &[free], &[], 500, 0).unwrap();
+        assert_eq!(lines.len(), 1);
+        assert_eq!(
+            (lines[0].days, lines[0].net_poisha, lines[0].vat_poisha),
+            (31, 0, 0)
+        );
+        let billed = [lines[0].billed(1)];
+        assert_eq!(propose(&december(), &[free], &billed, 500, 0), Ok(vec![]));
+        // Ten poisha a month: a day is worth a third of a poisha.
+        let tiny = span(key, 10, date(2026, 12, 31), None);
+        let lines = propose(&december(), &[tiny], &[], 500, 0).unwrap();
+        assert_eq!((lines[0].days, lines[0].net_poisha), (1, 0));
     }
 
     #[test]

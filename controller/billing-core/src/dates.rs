@@ -182,4 +182,28 @@ mod tests {
         assert_eq!(parse_weekday("friday"), Some(Weekday::Friday));
         assert_eq!(parse_weekday("Friday"), None);
     }
+
+    #[test]
+    fn serde_reads_the_same_strict_forms() {
+        use serde::de::value::{Error, SeqDeserializer, StrDeserializer};
+        use serde::de::IntoDeserializer;
+        let one = |text: &str| {
+            let deserializer: StrDeserializer<'_, Error> = text.into_deserializer();
+            super::date::deserialize(deserializer)
+        };
+        assert_eq!(one("2026-12-01").unwrap(), date(2026, 12, 1));
+        assert!(one("2026-12-1").is_err());
+        let days = |texts: Vec<&str>| {
+            let deserializer: SeqDeserializer<_, Error> = texts.into_deserializer();
+            super::weekdays::deserialize(deserializer)
+        };
+        assert_eq!(
+            days(vec!["friday", "saturday"]).unwrap(),
+            [Weekday::Friday, Weekday::Saturday]
+        );
+        assert!(days(vec!["fri"]).is_err());
+        for weekday in [Weekday::Monday, Weekday::Sunday, Weekday::Friday] {
+            assert_eq!(parse_weekday(weekday_name(weekday)), Some(weekday));
+        }
+    }
 }

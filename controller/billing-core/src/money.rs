@@ -63,13 +63,17 @@ pub fn checked_round_half_up_div(numerator: i128, denominator: i128) -> Result<i
 
 /// `amount × rate / 10,000`, rounded half away from zero: the tax or share of an amount.
 ///
-/// Never overflows for a rate of at most 100 %; above that, panics only when the result would
-/// not fit in `i64` (see [`checked_apply_rate`]).
+/// Exact for every amount at a rate of at most 100 %. A larger rate on an amount so large that
+/// the result leaves `i64` saturates at `i64::MIN`/`i64::MAX` rather than panicking; every
+/// caller in this crate refuses such rates first, and [`checked_apply_rate`] refuses them too.
 pub fn apply_rate(amount_poisha: i64, rate_bp: u32) -> i64 {
-    round_half_up_div(
-        i128::from(amount_poisha) * i128::from(rate_bp),
-        i128::from(BP_PER_UNIT),
-    )
+    // |amount × rate| < 2^95: the product always fits in i128.
+    let product = i128::from(amount_poisha) * i128::from(rate_bp);
+    checked_round_half_up_div(product, i128::from(BP_PER_UNIT)).unwrap_or(if product < 0 {
+        i64::MIN
+    } else {
+        i64::MAX
+    })
 }
 
 /// [`apply_rate`] for inputs from outside: the amount within ±[`MAX_POISHA`] and the rate at most
@@ -182,6 +186,8 @@ mod tests {
         assert_eq!(apply_rate(9, 500), 0); // 0.45
         assert_eq!(apply_rate(MAX_POISHA, 10_000), MAX_POISHA);
         assert_eq!(apply_rate(i64::MIN, 10_000), i64::MIN);
+        assert_eq!(apply_rate(MAX_POISHA, u32::MAX), i64::MAX);
+        assert_eq!(apply_rate(-MAX_POISHA, u32::MAX), i64::MIN);
         assert_eq!(
             checked_apply_rate(100, 10_001),
             Err(MoneyError::RateTooHigh(10_001))

@@ -1,1 +1,5 @@
 //! Integration tests of billing-core, as one test binary.
+
+mod fixture;
+mod properties;
+mod scenarios;
