@@ -7,4 +7,4 @@ use invoice_pdf::{Document, Kind, Lang, Line, Party};
 #[allow(dead_code)]
 mod fixtures;
 mod golden;
-mod tools;
+mod pdf_tools;
