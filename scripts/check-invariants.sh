@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Architecture invariants (ARCHITECTURE.md): `provisioning`, `protocol` and `billing-core` do no I/O.
+# Architecture invariants (ARCHITECTURE.md): `provisioning`, `protocol` and `billing-core` do no I/O;
+# `invoice-pdf` reads no fonts or files from the machine and fetches nothing.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 status=0
@@ -12,5 +13,14 @@ for crate in provisioning protocol billing-core; do
     fi
   done
 done
-[ "$status" = 0 ] && echo "provisioning, protocol and billing-core are free of I/O crates"
+# invoice-pdf renders from embedded fonts and in-memory files only: no typst-kit (system fonts,
+# package downloads), no HTTP client, no async runtime or database.
+deps=$(cargo tree -p invoice-pdf -e normal --prefix none --format '{p}' | awk '{print $1}' | sort -u)
+for banned in typst-kit ureq reqwest tokio sqlx; do
+  if grep -qx "$banned" <<<"$deps"; then
+    echo "invariant broken: invoice-pdf depends on $banned" >&2
+    status=1
+  fi
+done
+[ "$status" = 0 ] && echo "provisioning, protocol and billing-core are free of I/O crates; invoice-pdf of fetching ones"
 exit "$status"
