@@ -404,3 +404,145 @@ fn an_unencodable_pay_url_and_an_impossible_date_are_errors() {
     };
     assert!(matches!(r.render(&far), Err(RenderError::Timestamp(_))));
 }
+
+/// A small deterministic generator (xorshift64*), so the randomised test needs no dependency and
+/// a failure is reproducible from the printed case number.
+struct Noise(u64);
+
+impl Noise {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    /// A string of up to `max` pieces drawn from what tends to break text engines: markup,
+    /// lone Bengali signs (virama, vowel signs, nukta without a base), joiners, bidi controls,
+    /// control characters, emoji, unassigned and private-use code points, long runs.
+    fn text(&mut self, max: usize) -> String {
+        const PIECES: &[&str] = &[
+            "a",
+            " ",
+            "  ",
+            "\n",
+            "\r\n",
+            "\t",
+            "\u{0}",
+            "\u{7}",
+            "\u{1b}[31m",
+            "#",
+            "$",
+            "*",
+            "_",
+            "`",
+            "]",
+            "[",
+            "{",
+            "}",
+            "\\",
+            "\"",
+            "<a>",
+            "@x",
+            "//",
+            "/*",
+            "=",
+            "-",
+            "+",
+            "~",
+            "্",
+            "ি",
+            "ঁ",
+            "়",
+            "ৗ",
+            "ক্",
+            "ক্ষ",
+            "র্",
+            "্য",
+            "\u{200c}",
+            "\u{200d}",
+            "\u{202e}",
+            "\u{2066}",
+            "\u{feff}",
+            "\u{fffd}",
+            "\u{ffff}",
+            "\u{e000}",
+            "\u{10ffff}",
+            "😀",
+            "👩‍👩‍👧",
+            "中",
+            "ع",
+            "\u{301}",
+            "৳",
+            "১২৩",
+            "WWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWW",
+        ];
+        let pieces = self.below(max + 1);
+        (0..pieces)
+            .map(|_| PIECES[self.below(PIECES.len())])
+            .collect()
+    }
+}
+
+#[test]
+fn random_hostile_text_in_every_field_renders_or_errs_but_never_panics() {
+    let r = Renderer::new();
+    let mut noise = Noise(0x5e7_u64 << 20 | 1);
+    for case in 0..24 {
+        let mut t = |max| noise.text(max);
+        let party = |t: &mut dyn FnMut(usize) -> String| Party {
+            name: t(8),
+            address: t(20),
+            bin: t(4),
+            phone: t(4),
+        };
+        let doc = Document {
+            seller: party(&mut t),
+            buyer: party(&mut t),
+            number: t(4),
+            issued_at: t(4),
+            period: t(6),
+            due_on: t(4),
+            reference: t(10),
+            lines: (0..t(3).len() % 6)
+                .map(|_| Line {
+                    description: t(30),
+                    quantity: t(2),
+                    unit_price: t(3),
+                    net: t(3),
+                    sd_rate: t(2),
+                    sd: t(2),
+                    vat_rate: t(2),
+                    vat: t(3),
+                    total: t(3),
+                })
+                .collect(),
+            net_total: t(3),
+            sd_total: t(3),
+            vat_total: t(3),
+            rounding: t(2),
+            total: t(3),
+            total_in_words: t(20),
+            how_to_pay: (0..3).map(|_| t(10)).collect(),
+            pay_url: t(12),
+            authorised_by: t(8),
+            lang: if case % 2 == 0 { Lang::En } else { Lang::Bn },
+            kind: if case % 3 == 0 {
+                Kind::CreditNote
+            } else {
+                Kind::TaxInvoice
+            },
+            logo_png: None,
+            created_unix: 0,
+        };
+        match r.render(&doc) {
+            Ok(pdf) => assert!(pdf.starts_with(b"%PDF-"), "case {case}"),
+            Err(RenderError::Panicked(message)) => panic!("case {case}: typst panicked: {message}"),
+            Err(other) => panic!("case {case}: {other}"),
+        }
+    }
+}

@@ -52,6 +52,7 @@ fn fixture_pdfs_match_their_golden_sha256() {
     for (name, doc) in [
         ("english", fixtures::english()),
         ("bangla", fixtures::bangla()),
+        ("credit-note", fixtures::credit_note()),
     ] {
         let pdf = renderer.render(&doc).unwrap();
         check_text(&format!("{name}.pdf.sha256"), &sha256_hex(&pdf));
