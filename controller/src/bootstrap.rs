@@ -184,6 +184,7 @@ async fn seed_demo_fleet(work: &mut Work) -> Result<RouterId> {
             pppoe_password: format!("pw{:06x}", i * 7919),
             status: Some(if i % 13 == 0 { "suspended" } else { "active" }.into()),
             branch_id: None,
+            starts_on: String::new(),
         };
         crate::subscribers::service::create(work, &input).await?;
     }

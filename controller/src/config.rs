@@ -23,6 +23,7 @@ pub struct Config {
     pub mqtt: crate::fleet::broker::MqttConfig,
     pub fleet: FleetConfig,
     pub jobs: crate::jobs::JobsConfig,
+    pub billing: crate::billing::BillingConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -117,6 +118,7 @@ impl Default for Config {
             mqtt: crate::fleet::broker::MqttConfig::default(),
             fleet: FleetConfig::default(),
             jobs: crate::jobs::JobsConfig::default(),
+            billing: crate::billing::BillingConfig::default(),
         }
     }
 }

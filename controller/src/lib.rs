@@ -10,14 +10,17 @@
 //! [`run`] serves until `shutdown` completes; `main.rs` only parses the command line.
 
 pub mod audit;
+pub mod billing;
 pub mod bootstrap;
 pub mod config;
 pub mod fleet;
 pub mod jobs;
 pub mod kernel;
+pub mod ledger;
 pub mod plans;
 pub mod staff;
 pub mod subscribers;
+pub mod subscriptions;
 pub mod tenancy;
 
 use config::Config;
@@ -40,6 +43,9 @@ pub const DOMAINS: &[Domain] = &[
     fleet::DOMAIN,
     plans::DOMAIN,
     subscribers::DOMAIN,
+    subscriptions::DOMAIN,
+    billing::DOMAIN,
+    ledger::DOMAIN,
 ];
 
 /// What every request, job and task of the running controller shares.
@@ -50,6 +56,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub fleet: fleet::Runtime,
     pub jobs: jobs::worker::Runtime,
+    /// The business clock ("today" for billing and subscriptions).
+    pub clock: kernel::date::Clock,
     /// Binds the sign-in form's CSRF token to this installation (see `staff::pages`).
     pub login_key: Arc<Vec<u8>>,
 }
@@ -80,6 +88,7 @@ pub async fn state(config: Config, store: Store) -> anyhow::Result<AppState> {
     Ok(AppState {
         fleet: fleet::Runtime::new(&store, mqtt).await?,
         jobs: jobs::worker::Runtime::default(),
+        clock: kernel::date::Clock::default(),
         login_key: Arc::new(kernel::db::app_secret(&store, "login_csrf").await?),
         store,
         config: Arc::new(config),

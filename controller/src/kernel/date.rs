@@ -57,6 +57,33 @@ pub fn dhaka_ms(dt: DateTime) -> i64 {
         .map_or(i64::MAX, |ts| ts.as_millisecond())
 }
 
+/// The business clock billing and subscriptions read "today" from: real time, shifted by an
+/// offset that is zero in production. Tests move it to live on a chosen day (the 17th of a
+/// month, the billing day) without waiting for the calendar.
+#[derive(Debug, Clone, Default)]
+pub struct Clock {
+    offset_ms: std::sync::Arc<std::sync::atomic::AtomicI64>,
+}
+
+impl Clock {
+    pub fn now_ms(&self) -> i64 {
+        super::db::now_ms() + self.offset_ms.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Today in Dhaka, by this clock.
+    pub fn today(&self) -> Date {
+        dhaka_date(self.now_ms())
+    }
+
+    /// Moves the clock so that it is now `date`, at the current time of day.
+    pub fn set_today(&self, date: Date) {
+        let now = super::db::now_ms();
+        let shift = (day_start_ms(date) - day_start_ms(dhaka_date(now))).max(i64::MIN / 2);
+        self.offset_ms
+            .store(shift, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// Midnight at the start of a Dhaka day, in UTC milliseconds.
 pub fn day_start_ms(date: Date) -> i64 {
     dhaka_ms(date.to_datetime(jiff::civil::Time::midnight()))

@@ -40,6 +40,10 @@ pub enum StoreError {
     /// A read-only unit of work was asked to write.
     #[error("this work is read-only")]
     ReadOnly,
+    /// A ledger entry whose postings do not sum to zero was about to be written: a bug, refused
+    /// before anything is stored.
+    #[error("the {0} entry of document {1} does not balance")]
+    Unbalanced(&'static str, i64),
     #[error("database error: {0}")]
     Db(#[source] sqlx::Error),
 }
@@ -170,6 +174,33 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// Most values one batch statement binds (SQLite allows 32,766, PostgreSQL 65,535).
+pub const MAX_BINDS: usize = 30_000;
+
+/// How many rows of `cols` values one batch statement takes.
+pub fn batch_rows(cols: usize) -> usize {
+    (MAX_BINDS / cols.max(1)).max(1)
+}
+
+/// The `VALUES` list of a batch insert: `rows` groups of `cols` numbered placeholders,
+/// `($1, $2), ($3, $4)`. Batch inserts are the one place statements are built at run time;
+/// the text holds placeholders only, never a value.
+pub fn values_list(cols: usize, rows: usize) -> String {
+    let mut sql = String::with_capacity(rows * cols * 6);
+    for row in 0..rows {
+        sql.push_str(if row == 0 { "(" } else { ", (" });
+        for col in 0..cols {
+            if col > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('$');
+            sql.push_str(&(row * cols + col + 1).to_string());
+        }
+        sql.push(')');
+    }
+    sql
+}
+
 /// Reads a column; for the few row types `sqlx::FromRow` cannot derive on the `Any` driver
 /// (booleans are integers here, and `Any` decodes `bool` only from a boolean).
 pub fn get<'r, T>(row: &'r AnyRow, column: &str) -> Result<T>
@@ -246,5 +277,13 @@ mod tests {
             redact_url("sqlite://data/setu.db?mode=rwc"),
             "sqlite://data/setu.db?mode=rwc"
         );
+    }
+
+    #[test]
+    fn batch_values_number_every_placeholder_once() {
+        assert_eq!(values_list(2, 3), "($1, $2), ($3, $4), ($5, $6)");
+        assert_eq!(values_list(1, 1), "($1)");
+        assert_eq!(batch_rows(25), 1200);
+        assert!(batch_rows(25) * 25 <= MAX_BINDS);
     }
 }

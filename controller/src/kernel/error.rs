@@ -53,6 +53,9 @@ pub enum Error {
     EnrollmentRefused,
     #[error("the MQTT link is not configured or not connected")]
     Unavailable,
+    /// A domain rule refused the operation as asked; the code is one of [`REFUSALS`].
+    #[error("{}", refusal_message(.0))]
+    Refused(&'static str),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -79,12 +82,51 @@ pub const CODES: &[(&str, u16)] = &[
     ("internal", 500),
 ];
 
+/// The codes of domain refusals ([`Error::Refused`]): each with its status and what it says.
+pub const REFUSALS: &[(&str, u16, &str)] = &[
+    (
+        "billing_not_configured",
+        409,
+        "billing is not set up for this company: save its billing settings first",
+    ),
+    (
+        "invoice_paid",
+        409,
+        "something has been paid or credited against this invoice: issue a credit note instead",
+    ),
+    ("not_a_draft", 409, "the document is no longer a draft"),
+    (
+        "not_finalised",
+        409,
+        "only a finalised document can be voided, credited or paid",
+    ),
+    (
+        "not_an_invoice",
+        409,
+        "credit notes are corrected by voiding them, not by another credit note",
+    ),
+];
+
+fn refusal_message(code: &str) -> &'static str {
+    REFUSALS
+        .iter()
+        .find(|(c, _, _)| *c == code)
+        .map_or("refused", |(_, _, message)| message)
+}
+
 /// The status of a code (500 for one not in [`CODES`]).
 pub fn status_of(code: &str) -> u16 {
     CODES
         .iter()
         .find(|(c, _)| *c == code)
-        .map_or(500, |(_, status)| *status)
+        .map(|(_, status)| *status)
+        .or_else(|| {
+            REFUSALS
+                .iter()
+                .find(|(c, _, _)| *c == code)
+                .map(|(_, status, _)| *status)
+        })
+        .unwrap_or(500)
 }
 
 impl Error {
@@ -128,6 +170,7 @@ impl Error {
             Error::IdempotencyInProgress => "idempotency_in_progress",
             Error::EnrollmentRefused => "enrollment_refused",
             Error::Unavailable => "unavailable",
+            Error::Refused(code) => code,
             Error::Internal(_) => "internal",
         }
     }

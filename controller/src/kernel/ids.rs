@@ -45,5 +45,13 @@ id_type!(
     RouterId,
     PlanId,
     JobId,
+    SubscriptionId,
+    SubscriptionEventId,
+    InvoiceId,
+    InvoiceLineId,
+    BillingRunId,
+    TaxRateId,
+    AccountId,
+    EntryId,
     SubscriberId,
 );

@@ -30,6 +30,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(6, "0006_mosquitto"),
     migration!(7, "0007_tenancy_by_construction"),
     migration!(8, "0008_jobs"),
+    migration!(9, "0009_billing"),
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS setu_migrations (

@@ -26,6 +26,7 @@ pub fn routes(r: Routes) -> Routes {
     use Access::Needs;
     r.add("GET", "/subscribers", Needs(VIEW), get(list))
         .add("POST", "/subscribers", Needs(MANAGE), post(create))
+        .add("GET", "/subscribers/{id}", Needs(VIEW), get(show))
         .add(
             "POST",
             "/subscribers/{id}/status",
@@ -91,7 +92,7 @@ async fn render(
                 _ => String::new(),
             };
             format!(
-                "<tr data-subscriber={id}><td>{name}</td><td>{user}</td><td>{phone}</td><td>{plan}</td><td>{router}</td><td data-col=status>{status}</td><td>{action}</td></tr>",
+                "<tr data-subscriber={id}><td><a href=/subscribers/{id}>{name}</a></td><td>{user}</td><td>{phone}</td><td>{plan}</td><td>{router}</td><td data-col=status>{status}</td><td>{action}</td></tr>",
                 id = s.id,
                 name = escape(&f.name),
                 user = escape(&f.pppoe_username),
@@ -123,7 +124,7 @@ async fn render(
         let chosen = |id: Option<i64>| id.map_or(String::new(), |id| id.to_string());
         format!(
             "<h2>{add}</h2><form method=post action=/subscribers class=card novalidate><input type=hidden name=csrf value=\"{csrf}\">\
-             {name}{phone}{router}{plan}{user}{password}<button type=submit>{add}</button></form>",
+             {name}{phone}{router}{plan}{user}{password}{starts}<button type=submit>{add}</button></form>",
             add = tr!(lang, "subscribers.create"),
             csrf = auth.csrf_token,
             name = field(lang, "sub-name", "name", "users.name", "text", &form.name, errors),
@@ -132,6 +133,7 @@ async fn render(
             plan = select(lang, "new-plan_id", "plan_id", "subscribers.plan", &chosen(form.plan_id.map(|p| p.0)), &plan_options, errors),
             user = field(lang, "sub-user", "pppoe_username", "subscribers.pppoe_username", "text", &form.pppoe_username, errors),
             password = field(lang, "sub-password", "pppoe_password", "subscribers.pppoe_password", "text", "", errors),
+            starts = field(lang, "sub-starts", "starts_on", "subscriptions.starts_on", "date", &form.starts_on, errors),
         )
     } else {
         String::new()
@@ -204,4 +206,52 @@ async fn set_status(
     service::change_status(&mut work, id, input.status()?).await?;
     work.commit().await?;
     Ok(Redirect::to("/subscribers").into_response())
+}
+
+async fn show(
+    mut work: Work,
+    lang: Lang,
+    auth: Auth,
+    axum::extract::Path(id): axum::extract::Path<SubscriberId>,
+) -> Result<Html<String>> {
+    detail(&mut work, lang, &auth, id, &[]).await
+}
+
+/// One subscriber: who, where, their subscriptions, and their money (documents, statement);
+/// `errors` are a refused form's.
+pub async fn detail(
+    work: &mut Work,
+    lang: Lang,
+    auth: &Auth,
+    id: SubscriberId,
+    errors: &[FieldError],
+) -> Result<Html<String>> {
+    let s = store::get(work, id).await?;
+    let f = &s.fields;
+    let router = crate::fleet::store::router(work, f.router_id).await?;
+    let subscriptions = crate::subscriptions::pages::section(work, lang, auth, id, errors).await?;
+    let money = if auth.can(crate::billing::VIEW) {
+        crate::billing::pages::subscriber_section(work, lang, auth, id).await?
+    } else {
+        String::new()
+    };
+    let body = format!(
+        "<h1>{name}</h1><dl class=card id=subscriber><dt>{user_label}</dt><dd>{user}</dd><dt>{phone_label}</dt><dd>{phone}</dd>\
+         <dt>{router_label}</dt><dd>{router}</dd><dt>{status_label}</dt><dd data-col=status>{status}</dd></dl>{subscriptions}{money}",
+        name = escape(&f.name),
+        user_label = tr!(lang, "subscribers.pppoe_username"),
+        user = escape(&f.pppoe_username),
+        phone_label = tr!(lang, "settings.phone"),
+        phone = escape(&f.phone),
+        router_label = tr!(lang, "fleet.router"),
+        router = escape(&router.name),
+        status_label = tr!(lang, "fleet.state"),
+        status = status_label(lang, f.status),
+    );
+    Ok(Page {
+        lang,
+        auth,
+        path: "/subscribers",
+    }
+    .render(&f.name, &body))
 }

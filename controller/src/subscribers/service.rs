@@ -36,6 +36,11 @@ pub struct SubscriberInput {
     #[serde(default, deserialize_with = "loose::opt")]
     #[schema(value_type = Option<i64>)]
     pub branch_id: Option<BranchId>,
+    /// When creating: the first day of their subscription (`YYYY-MM-DD`, Dhaka; today when
+    /// empty; may be in the past or the future). Ignored when updating: change the
+    /// subscription instead.
+    #[serde(default)]
+    pub starts_on: String,
 }
 
 /// Checks every field (all errors at once); the router, plan and branch must be the scope's.
@@ -128,6 +133,7 @@ pub async fn create(work: &mut Work, input: &SubscriberInput) -> Result<Subscrib
     let (branch, fields) = validated(work, input).await?;
     let subscriber = store::create(work, branch, &fields).await.map_err(taken)?;
     crate::fleet::service::desired_changed(work, &[subscriber.fields.router_id]).await?;
+    crate::subscriptions::service::create_primary(work, &subscriber, &input.starts_on).await?;
     work.audit(
         Change::new(
             "subscriber.create",
@@ -158,18 +164,50 @@ pub async fn update(
         .await
         .map_err(taken)?;
     record(work, &before, &after).await?;
+    if before.fields.plan_id != after.fields.plan_id {
+        crate::subscriptions::service::plan_changed(work, &after).await?;
+    }
+    if before.fields.status != after.fields.status {
+        crate::subscriptions::service::status_changed(work, &before, &after).await?;
+    }
     Ok(after)
 }
 
-/// Suspends, reconnects or terminates: the page's buttons, and jobs and payment callbacks.
+/// Suspends, reconnects or terminates: the page's buttons, and jobs and payment callbacks. A
+/// termination ends the primary subscription today (crediting unused days); reconnecting a
+/// terminated subscriber starts a new one.
 pub async fn change_status(
     work: &mut Work,
     id: SubscriberId,
     status: Status,
 ) -> Result<Subscriber> {
     let before = store::get(work, id).await?;
+    let after = apply_status(work, id, status).await?;
+    crate::subscriptions::service::status_changed(work, &before, &after).await?;
+    Ok(after)
+}
+
+/// The status on the router, and nothing else (a subscription that ended on its day).
+pub async fn apply_status(work: &mut Work, id: SubscriberId, status: Status) -> Result<Subscriber> {
+    let before = store::get(work, id).await?;
     let fields = SubscriberFields {
         status,
+        ..before.fields.clone()
+    };
+    let after = store::update(work, id, before.branch_id, &fields).await?;
+    record(work, &before, &after).await?;
+    Ok(after)
+}
+
+/// The plan on the router, and nothing else (a plan change of the primary subscription in
+/// effect); nothing when it is that plan already.
+pub async fn apply_plan(work: &mut Work, id: SubscriberId, plan: PlanId) -> Result<Subscriber> {
+    let before = store::get(work, id).await?;
+    if before.fields.plan_id == plan {
+        return Ok(before);
+    }
+    let fields = SubscriberFields {
+        plan_id: plan,
         ..before.fields.clone()
     };
     let after = store::update(work, id, before.branch_id, &fields).await?;
@@ -197,7 +235,16 @@ async fn record(work: &mut Work, before: &Subscriber, after: &Subscriber) -> Res
     Ok(())
 }
 
+/// Deletes a subscriber nothing was billed to (with their subscriptions); one with documents is
+/// `in_use` (terminate them instead: the books keep them).
 pub async fn delete(work: &mut Work, id: SubscriberId) -> Result<()> {
+    store::get(work, id).await?;
+    let company = work.scope().company();
+    let documents = crate::billing::store::count_of_subscriber(work.db(), company, id).await?;
+    if documents > 0 {
+        return Err(Error::InUse(vec![("invoices", documents)]));
+    }
+    crate::subscriptions::store::delete_of_subscriber(work, id).await?;
     let before = store::delete(work, id).await?;
     crate::fleet::service::desired_changed(work, &[before.fields.router_id]).await?;
     work.audit(

@@ -132,6 +132,16 @@ pub const CATALOGUE: &[Message] = &[
     ),
     ("settings.save", "Save settings", "সেটিংস সংরক্ষণ করুন"),
     (
+        "settings.bin",
+        "VAT registration (BIN)",
+        "ভ্যাট নিবন্ধন (বিআইএন)",
+    ),
+    (
+        "settings.bad_bin",
+        "A BIN is 9 to 13 digits, e.g. 000123456-0101.",
+        "বিআইএন ৯ থেকে ১৩ অঙ্কের, যেমন 000123456-0101।",
+    ),
+    (
         "settings.bad_phone",
         "Enter a Bangladeshi number, e.g. 01712-345678.",
         "বাংলাদেশি নম্বর লিখুন, যেমন ০১৭১২-৩৪৫৬৭৮।",

@@ -239,9 +239,10 @@ fn render_settings(
     profile: &Profile,
     errors: &[FieldError],
 ) -> Html<String> {
-    let body = format!(
+    let body =
+        format!(
         "<h1>{title}</h1><p>{company}</p><form method=post action=/settings class=card novalidate>\
-         <input type=hidden name=csrf value=\"{csrf}\">{legal}{phone}{address}{licence}\
+         <input type=hidden name=csrf value=\"{csrf}\">{legal}{phone}{address}{licence}{bin}\
          <button type=submit>{save}</button></form>",
         title = tr!(lang, "settings.title"),
         company = escape(company),
@@ -282,6 +283,7 @@ fn render_settings(
             &profile.licence_no,
             errors
         ),
+        bin = field(lang, "bin", "bin", "settings.bin", "text", &profile.bin, errors),
         save = tr!(lang, "settings.save"),
     );
     Page {

@@ -120,7 +120,16 @@ pub async fn save_profile(work: &mut Work, input: &Profile) -> Result<Company> {
         phone: String::new(),
         address: checks.optional_text("address", &input.address, 500),
         licence_no: checks.optional_text("licence_no", &input.licence_no, 100),
+        bin: checks.optional_text("bin", &input.bin, 20),
     };
+    // NBR's BIN: 9 to 13 digits, often written with a hyphen (000123456-0101).
+    let digits = clean.bin.chars().filter(char::is_ascii_digit).count();
+    if !clean.bin.is_empty()
+        && (!(9..=13).contains(&digits)
+            || !clean.bin.chars().all(|c| c.is_ascii_digit() || c == '-'))
+    {
+        checks.fail("bin", "settings.bad_bin");
+    }
     if !input.phone.trim().is_empty() {
         match normalise_phone(&input.phone) {
             Some(phone) => clean.phone = phone,

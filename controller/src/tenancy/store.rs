@@ -28,11 +28,14 @@ pub struct Profile {
     pub address: String,
     /// The BTRC ISP licence number printed on invoices.
     pub licence_no: String,
+    /// The VAT registration (Business Identification Number) printed on tax invoices.
+    #[serde(default)]
+    pub bin: String,
 }
 
 macro_rules! company_columns {
     () => {
-        "id, name, created_at, legal_name, phone, address, licence_no"
+        "id, name, created_at, legal_name, phone, address, licence_no, bin"
     };
 }
 
@@ -93,13 +96,15 @@ pub async fn own(work: &mut Work) -> Result<Company> {
 pub async fn set_profile(work: &mut Work, profile: &Profile) -> Result<Company> {
     let company = work.scope().company();
     Ok(sqlx::query_as(concat!(
-        "UPDATE companies SET legal_name = $1, phone = $2, address = $3, licence_no = $4 WHERE id = $5 RETURNING ",
+        "UPDATE companies SET legal_name = $1, phone = $2, address = $3, licence_no = $4, bin = $5
+         WHERE id = $6 RETURNING ",
         company_columns!()
     ))
     .bind(&profile.legal_name)
     .bind(&profile.phone)
     .bind(&profile.address)
     .bind(&profile.licence_no)
+    .bind(&profile.bin)
     .bind(company)
     .fetch_one(work.db())
     .await?)

@@ -17,6 +17,9 @@ const PUBLIC: &[(&str, &str)] = &[
     // Agents, authenticated by the route itself: a one-time token, or the agent's credentials.
     ("POST", "/fleet/v1/enroll"),
     ("GET", "/fleet/v1/desired"),
+    // The payment page an invoice's QR code opens: its unguessable token is the key, and it
+    // shows only what the printed invoice shows.
+    ("GET", "/pay/{token}"),
 ];
 
 fn concrete(path: &str) -> String {
@@ -81,6 +84,7 @@ async fn a_role_without_the_permission_is_forbidden_on_every_such_route() {
     let held = [
         controller::tenancy::DASHBOARD_VIEW,
         controller::subscribers::VIEW,
+        controller::billing::VIEW,
     ];
     for route in routes().table() {
         let Access::Needs(permission) = route.access else {
@@ -121,9 +125,12 @@ async fn a_role_without_the_permission_is_forbidden_on_every_such_route() {
 /// it names is one the API can answer with.
 #[test]
 fn every_api_route_is_documented() {
-    let codes: Vec<&str> = controller::kernel::error::CODES
-        .iter()
-        .map(|(c, _)| *c)
+    let codes: Vec<&str> = (controller::kernel::error::CODES.iter().map(|(c, _)| *c))
+        .chain(
+            controller::kernel::error::REFUSALS
+                .iter()
+                .map(|(c, _, _)| *c),
+        )
         .collect();
     for route in routes().table() {
         // The document itself is the one API path that is not described in it.

@@ -47,10 +47,13 @@ async fn fresh_database_url() -> String {
     }
 }
 
-/// Defaults without the embedded broker (most tests do not need one; see `broker.rs`).
+/// Defaults without the embedded broker (most tests do not need one; see `broker.rs`) and
+/// without the job scheduler (a test that wants a recurring job enqueues it, or switches the
+/// scheduler on): the daily billing job must not run a company's billing behind a test's back.
 pub fn test_config() -> Config {
     let mut config = Config::default();
     config.mqtt.embedded = false;
+    config.jobs.scheduler = false;
     config
 }
 

@@ -295,6 +295,7 @@ async fn readiness_reports_a_stalled_queue_or_scheduler() {
     let mut config = test_config();
     config.jobs.workers = 0;
     config.jobs.tick_secs = 3600;
+    config.jobs.scheduler = true;
     let ticking = spawn_with(config).await;
     let mut c = Client::new(&ticking);
     let last_tick = &ticking.state.jobs.last_tick_ms;

@@ -6,6 +6,7 @@ mod admin;
 mod api;
 mod audit;
 mod auth;
+mod billing;
 mod broker;
 mod browser;
 mod fleet_pages;

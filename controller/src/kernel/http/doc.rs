@@ -20,6 +20,8 @@ pub struct Doc {
     pub query: Option<ParamsFn>,
     pub status: u16,
     pub response: Option<SchemaFn>,
+    /// The success answer's media type.
+    pub media: &'static str,
     /// Codes this route can answer besides the ones its access, method and path imply.
     pub errors: &'static [&'static str],
 }
@@ -62,6 +64,14 @@ fn paged<T: ToSchema>(components: &mut Components) -> RefOr<Schema> {
         .into()
 }
 
+/// A file's bytes.
+fn binary(_: &mut Components) -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .content_media_type("application/octet-stream")
+        .into()
+}
+
 fn params<T: IntoParams>() -> Vec<Parameter> {
     T::into_params(|| Some(utoipa::openapi::path::ParameterIn::Query))
 }
@@ -74,6 +84,7 @@ impl Doc {
             query: None,
             status: 200,
             response: None,
+            media: "application/json",
             errors: &[],
         }
     }
@@ -113,6 +124,13 @@ impl Doc {
     pub fn accepted<T: ToSchema>(mut self) -> Doc {
         self.status = 202;
         self.response = Some(reference::<T>);
+        self
+    }
+
+    /// 200 with a PDF file.
+    pub fn pdf(mut self) -> Doc {
+        self.response = Some(binary);
+        self.media = "application/pdf";
         self
     }
 

@@ -195,6 +195,28 @@ pub mod loose {
         }
     }
 
+    /// A yes/no: a JSON boolean, or a form checkbox (`on`, `true`, `1` when ticked; absent,
+    /// empty, `false` or `0` when not).
+    pub fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum BoolOrText {
+            Bool(bool),
+            Text(String),
+        }
+        match Option::<BoolOrText>::deserialize(d)? {
+            None => Ok(false),
+            Some(BoolOrText::Bool(b)) => Ok(b),
+            Some(BoolOrText::Text(t)) => match t.trim() {
+                "on" | "true" | "1" => Ok(true),
+                "" | "off" | "false" | "0" => Ok(false),
+                other => Err(D::Error::custom(format!(
+                    "expected yes or no, got {other:?}"
+                ))),
+            },
+        }
+    }
+
     /// A list of strings: a JSON array, or one form value (a single ticked checkbox).
     pub fn list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
         #[derive(Deserialize)]

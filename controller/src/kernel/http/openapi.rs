@@ -113,7 +113,7 @@ pub fn document(routes: &[RouteInfo]) -> OpenApi {
         if let Some(response) = doc.response {
             let schema = response(&mut components);
             ok = ok.content(
-                "application/json",
+                doc.media,
                 ContentBuilder::new().schema(Some(schema)).build(),
             );
         }
@@ -210,5 +210,12 @@ mod tests {
         }
         assert_eq!(status_of("in_use"), 409);
         assert_eq!(status_of("internal"), 500);
+        for (code, status, message) in crate::kernel::error::REFUSALS {
+            let e = Error::Refused(code);
+            assert_eq!(e.code(), *code);
+            assert_eq!(status_of(code), *status);
+            assert_eq!(e.to_string(), *message);
+            assert!(!CODES.iter().any(|(c, _)| c == code), "{code} twice");
+        }
     }
 }
