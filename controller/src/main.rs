@@ -43,8 +43,33 @@ enum Command {
     CreateAdmin { username: String },
     /// Check the audit log's hash chain.
     VerifyAudit,
+    /// Check the books: every entry balances, every document has its entry, every company's
+    /// trial balance sums to zero.
+    VerifyLedger,
+    /// Billing from the command line.
+    Billing {
+        #[command(subcommand)]
+        command: BillingCommand,
+    },
     /// Print a commented example configuration.
     DefaultConfig,
+}
+
+#[derive(Subcommand)]
+enum BillingCommand {
+    /// Run billing for a period (every company with billing settings, or one), with progress
+    /// and a summary; a run stopped half-way is completed by running it again.
+    Run {
+        /// The period, YYYY-MM.
+        #[arg(long)]
+        period: String,
+        /// Only this company.
+        #[arg(long)]
+        company: Option<i64>,
+        /// Show what would be issued; write nothing but the run's record.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -116,6 +141,35 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
                 }
                 Err(broken) => anyhow::bail!("audit chain broken: {broken}"),
             }
+        }
+        Command::VerifyLedger => {
+            let started = std::time::Instant::now();
+            let report = controller::ledger::store::verify(&mut *store.conn().await?).await?;
+            if report.problems.is_empty() {
+                println!(
+                    "ledger sound: {} entries, {} lines, every trial balance zero ({:.1} s)",
+                    report.entries,
+                    report.lines,
+                    started.elapsed().as_secs_f64()
+                );
+                Ok(())
+            } else {
+                for problem in &report.problems {
+                    eprintln!("{problem}");
+                }
+                anyhow::bail!("the ledger has {} problems", report.problems.len())
+            }
+        }
+        Command::Billing {
+            command:
+                BillingCommand::Run {
+                    period,
+                    company,
+                    dry_run,
+                },
+        } => {
+            let state = controller::state(config, store).await?;
+            controller::billing::cli::run(&state, &period, company, dry_run).await
         }
         Command::Demo => {
             let state = controller::state(config, store).await?;

@@ -8,6 +8,7 @@
 //! `run.rs` the batched run; `pdf.rs` the printed document.
 
 pub mod api;
+pub mod cli;
 pub mod compose;
 pub mod pages;
 pub mod pdf;

@@ -1230,3 +1230,151 @@ async fn drain_jobs(isp: &Isp) {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
+
+/// `setu-controller billing run` killed with SIGKILL part-way (a power cut, an OOM kill) and run
+/// again ends with exactly one invoice per subscription, gap-free numbers and sound books, as
+/// `setu-controller verify-ledger` confirms.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_run_killed_mid_way_and_run_again_bills_everyone_once() {
+    use std::io::Read;
+    let app = spawn_app().await;
+    let padma = company(&app, "Padma", &[("owner1", "owner")]).await;
+    let mut work = app.work(padma.scope).await;
+    let pop = controller::fleet::service::create_pop(
+        &mut work,
+        &controller::fleet::service::PopInput {
+            name: "POP".into(),
+            branch_id: None,
+        },
+    )
+    .await
+    .unwrap();
+    let router = controller::fleet::service::create_router(
+        &mut work,
+        &controller::fleet::service::RouterInput {
+            pop_id: Some(pop.id),
+            name: "r1".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let plan = controller::plans::service::create(
+        &mut work,
+        &controller::plans::service::PlanInput {
+            name: "Home".into(),
+            download: "10M".into(),
+            upload: "5M".into(),
+            price_poisha: Some(controller::kernel::money::Poisha(100_000)),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    const SUBSCRIBERS: i64 = 3000;
+    for n in 0..SUBSCRIBERS {
+        controller::subscribers::service::create(
+            &mut work,
+            &controller::subscribers::service::SubscriberInput {
+                name: format!("S{n}"),
+                phone: "01712345678".into(),
+                router_id: Some(router.id),
+                plan_id: Some(plan.id),
+                pppoe_username: format!("s{n}"),
+                pppoe_password: "secret-1".into(),
+                starts_on: "2026-01-01".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    }
+    controller::billing::service::save_settings(&mut work, &Default::default())
+        .await
+        .unwrap();
+    work.commit().await.unwrap();
+
+    let cli = |args: &[&str]| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_setu-controller"));
+        command
+            .args(["--database-url", &app.database_url])
+            .args(args)
+            .env("SETU_MQTT__EMBEDDED", "false")
+            .env("SETU_BILLING__BATCH_SIZE", "50")
+            .env("SETU_LOG__FILTER", "warn")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        command
+    };
+    let mut first = cli(&["billing", "run", "--period", "2026-06"])
+        .spawn()
+        .unwrap();
+    // Kill it once it has committed a few batches.
+    let mut stderr = first.stderr.take().unwrap();
+    let mut seen = String::new();
+    let mut buf = [0u8; 256];
+    loop {
+        let n = stderr.read(&mut buf).unwrap();
+        assert!(n > 0, "the run ended before it could be killed: {seen}");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+        if seen.contains("] 500/") || seen.contains("] 550/") || seen.contains("] 600/") {
+            break;
+        }
+    }
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let written: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM invoices WHERE period = '2026-06'")
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    assert!(
+        written > 0 && written < SUBSCRIBERS,
+        "killed part-way: {written}"
+    );
+    assert_eq!(written % 50, 0, "whole batches only: {written}");
+
+    let second = cli(&["billing", "run", "--period", "2026-06"])
+        .output()
+        .unwrap();
+    assert!(
+        second.status.success(),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    let out = String::from_utf8_lossy(&second.stdout);
+    assert!(
+        out.contains(&format!("{} invoices", SUBSCRIBERS - written)),
+        "{out}"
+    );
+    let rows: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT subscription_id, seq FROM invoices WHERE period = '2026-06' ORDER BY seq",
+    )
+    .fetch_all(app.store.pool())
+    .await
+    .unwrap();
+    let mut subs: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    subs.sort_unstable();
+    subs.dedup();
+    assert_eq!(subs.len() as i64, SUBSCRIBERS);
+    assert_eq!(rows.len() as i64, SUBSCRIBERS);
+    let seqs: Vec<i64> = rows.iter().map(|r| r.1).collect();
+    assert_eq!(seqs, (1..=SUBSCRIBERS).collect::<Vec<_>>());
+    let verify = cli(&["verify-ledger"]).output().unwrap();
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    assert!(String::from_utf8_lossy(&verify.stdout).contains("ledger sound"));
+    // And one line changed by hand is a failure with the reason.
+    sqlx::query("UPDATE journal_lines SET amount_poisha = amount_poisha - 7 WHERE id = (SELECT MAX(id) FROM journal_lines)")
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+    let verify = cli(&["verify-ledger"]).output().unwrap();
+    assert!(!verify.status.success());
+    assert!(
+        String::from_utf8_lossy(&verify.stderr).contains("summing to -7 poisha"),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+}
