@@ -307,12 +307,12 @@ async fn render_invoice(
         .iter()
         .map(|l| {
             format!(
-                "<tr><td>{}</td><td class=num>{}</td><td class=num>{}</td><td class=num>{}</td><td class=num>{}%</td><td class=num>{}</td><td class=num>{}</td></tr>",
+                "<tr><td>{}</td><td class=num>{}</td><td class=num>{}</td><td class=num>{}</td><td class=num>{}</td><td class=num>{}</td><td class=num>{}</td></tr>",
                 escape(&l.description),
                 l.quantity,
                 money(l.unit_price_poisha, lang),
                 money(l.net_poisha, lang),
-                l.vat_rate_bp as f64 / 100.0,
+                crate::kernel::i18n::percent(l.vat_rate_bp),
                 money(l.vat_poisha, lang),
                 money(l.total_poisha, lang),
             )
@@ -608,9 +608,9 @@ async fn render_billing(
         .iter()
         .map(|r| {
             format!(
-                "<tr><td>{}</td><td class=num>{}%</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td class=num>{}</td><td>{}</td><td>{}</td></tr>",
                 r.kind.to_uppercase(),
-                r.rate_bp as f64 / 100.0,
+                crate::kernel::i18n::percent(r.rate_bp),
                 r.valid_from,
                 r.valid_to.map_or("—".to_owned(), |d| d.to_string())
             )

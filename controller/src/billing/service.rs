@@ -810,8 +810,48 @@ pub async fn one_time_charge(work: &mut Work, input: &ChargeInput) -> Result<Inv
     Ok(invoice)
 }
 
-/// Plans priced above the BTRC cap in force today for their speed: (plan id, cap).
+/// The BTRC cap a plan's price is above today for its speed, if any.
 pub fn over_cap(plan: &crate::plans::store::Plan, today: Date) -> Option<billing_core::btrc::Cap> {
     let bps = plan.fields.download.parse::<provisioning::Rate>().ok()?.0;
     billing_core::btrc::over_cap(bps, plan.fields.price_poisha.0, today)
+}
+
+/// What a customer pays a month for a plan today, and the cap it breaks.
+pub struct PlanPrice {
+    /// The plan's price with supplementary duty and VAT in force today added.
+    pub with_tax: Poisha,
+    pub vat_bp: u32,
+    pub over_cap: Option<billing_core::btrc::Cap>,
+}
+
+/// The plans page's tax and cap columns: the company's rates (or the defaults before billing
+/// is set up) on the business day.
+pub async fn plan_prices(
+    work: &mut Work,
+    plans: &[crate::plans::store::Plan],
+) -> Result<Vec<PlanPrice>> {
+    let company = work.scope().company();
+    let today = work.state().clock.today();
+    let mut rates: Vec<TaxRate> = store::tax_rates(work.db(), company)
+        .await?
+        .iter()
+        .map(TaxRateRow::core)
+        .collect();
+    if rates.is_empty() {
+        rates = tax::default_rates();
+    }
+    let vat_bp = tax::rate_on(&rates, TaxKind::Vat, today);
+    let sd_bp = tax::rate_on(&rates, TaxKind::Sd, today);
+    plans
+        .iter()
+        .map(|plan| {
+            let net = plan.fields.price_poisha.0;
+            let line = tax::tax_line(net, vat_bp, sd_bp).map_err(|e| Error::Internal(e.into()))?;
+            Ok(PlanPrice {
+                with_tax: Poisha(net + line.sd_poisha + line.vat_poisha),
+                vat_bp,
+                over_cap: over_cap(plan, today),
+            })
+        })
+        .collect()
 }

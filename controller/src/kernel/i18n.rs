@@ -122,6 +122,17 @@ macro_rules! tr {
     }};
 }
 
+/// A rate in basis points as a percentage: 500 → "5%", 750 → "7.5%", 1025 → "10.25%".
+pub fn percent(bp: impl Into<i64>) -> String {
+    let bp = bp.into();
+    let (whole, frac) = (bp / 100, (bp % 100).abs());
+    match frac {
+        0 => format!("{whole}%"),
+        f if f % 10 == 0 => format!("{whole}.{}%", f / 10),
+        f => format!("{whole}.{f:02}%"),
+    }
+}
+
 /// Groups digits the South Asian way: last three, then pairs (12,34,567).
 pub fn group_lakh(n: u64, lang: Lang) -> String {
     let digits = n.to_string();
@@ -179,6 +190,21 @@ mod tests {
         assert_eq!(keys.len(), n, "duplicate keys");
         for (key, en, bn) in catalogue {
             assert!(!en.is_empty() && !bn.is_empty(), "{key}");
+        }
+    }
+
+    #[test]
+    fn basis_points_read_as_percentages() {
+        let cases = [
+            (0, "0%"),
+            (500, "5%"),
+            (750, "7.5%"),
+            (1025, "10.25%"),
+            (1505, "15.05%"),
+            (10_000, "100%"),
+        ];
+        for (bp, text) in cases {
+            assert_eq!(percent(bp), text, "{bp}");
         }
     }
 

@@ -49,6 +49,12 @@ pub const CATALOGUE: &[Message] = &[
     ("plans.burst_download", "Burst download", "বার্স্ট ডাউনলোড"),
     ("plans.burst_upload", "Burst upload", "বার্স্ট আপলোড"),
     ("plans.price", "Monthly price (৳)", "মাসিক মূল্য (৳)"),
+    ("plans.with_tax", "With VAT", "ভ্যাটসহ"),
+    (
+        "plans.cap_hint",
+        "BTRC's monthly cap for this speed tier; the plan is still billed at its price.",
+        "এই গতির জন্য বিটিআরসির মাসিক সর্বোচ্চ মূল্য; প্যাকেজটি তার নিজের দামেই বিল হবে।",
+    ),
     ("plans.speed", "Speed", "গতি"),
     ("plans.burst", "Burst", "বার্স্ট"),
     ("plans.profile", "Router profile", "রাউটার প্রোফাইল"),

@@ -6,7 +6,8 @@ use crate::kernel::error::FieldError;
 use crate::kernel::http::extract::Input;
 use crate::kernel::http::page::{escape, field, Page};
 use crate::kernel::http::{Access, Auth, Routes};
-use crate::kernel::i18n::{taka, Lang};
+use crate::kernel::i18n::{percent, taka, Lang};
+use crate::kernel::money::Poisha;
 use crate::kernel::work::Work;
 use crate::kernel::Result;
 use crate::tr;
@@ -37,22 +38,34 @@ async fn render(
 ) -> Result<Html<String>> {
     let company = work.scope().company();
     let plans = store::all(work.db(), company).await?;
+    let prices = crate::billing::service::plan_prices(work, &plans).await?;
     let rows: String = plans
         .iter()
-        .map(|p| {
+        .zip(&prices)
+        .map(|(p, price)| {
             let f = &p.fields;
             let burst = if f.burst_download.is_empty() {
                 "-".to_owned()
             } else {
                 format!("{}/{}", escape(&f.burst_download), escape(&f.burst_upload))
             };
+            let warning = price.over_cap.map_or(String::new(), |cap| {
+                format!(
+                    " <span class=\"error over-cap\" title=\"{}\">{} ({})</span>",
+                    tr!(lang, "plans.cap_hint"),
+                    tr!(lang, "billing.plan_over_cap"),
+                    taka(Poisha(cap.max_poisha), lang),
+                )
+            });
             format!(
-                "<tr><td>{}</td><td>{}/{}</td><td>{burst}</td><td>{}</td><td><code>{}</code></td></tr>",
+                "<tr data-plan={id}><td>{}</td><td>{}/{}</td><td>{burst}</td><td>{}{warning}</td><td class=with-tax>{}</td><td><code>{}</code></td></tr>",
                 escape(&f.name),
                 escape(&f.download),
                 escape(&f.upload),
                 taka(f.price_poisha, lang),
+                taka(price.with_tax, lang),
                 crate::fleet::desired::profile_name(p.id),
+                id = p.id,
             )
         })
         .collect();
@@ -75,13 +88,15 @@ async fn render(
         String::new()
     };
     let body = format!(
-        "<h1>{title}</h1><table id=plans><thead><tr><th>{name}</th><th>{speed}</th><th>{burst}</th><th>{price}</th><th>{profile}</th></tr></thead>\
+        "<h1>{title}</h1><table id=plans><thead><tr><th>{name}</th><th>{speed}</th><th>{burst}</th><th>{price}</th><th>{with_tax} ({vat})</th><th>{profile}</th></tr></thead>\
          <tbody>{rows}</tbody></table>{form_html}",
         title = tr!(lang, "plans.title"),
         name = tr!(lang, "plans.name"),
         speed = tr!(lang, "plans.speed"),
         burst = tr!(lang, "plans.burst"),
         price = tr!(lang, "plans.price"),
+        with_tax = tr!(lang, "plans.with_tax"),
+        vat = percent(prices.first().map_or(0, |p| p.vat_bp)),
         profile = tr!(lang, "plans.profile"),
     );
     Ok(Page {

@@ -1378,3 +1378,65 @@ async fn the_cli_run_killed_mid_way_and_run_again_bills_everyone_once() {
         String::from_utf8_lossy(&verify.stderr)
     );
 }
+
+#[tokio::test]
+async fn the_plans_page_shows_the_price_with_vat_and_flags_plans_above_the_btrc_cap() {
+    let mut isp = isp(date(2026, 3, 1)).await;
+    let r = isp
+        .c
+        .json(
+            "POST",
+            "/api/v1/plans",
+            &json!({"name": "Lite 5M", "download": "5M", "upload": "2M", "price_poisha": 39_900})
+                .to_string(),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let lite = r.json()["id"].as_i64().unwrap();
+    let row = |page: &str, plan: i64| -> String {
+        let start = page
+            .find(&format!("<tr data-plan={plan}>"))
+            .unwrap_or_else(|| panic!("plan {plan} on {page}"));
+        page[start..start + page[start..].find("</tr>").unwrap()].to_owned()
+    };
+
+    let page = isp.c.get("/plans").await.body;
+    assert!(page.contains("With VAT (5%)"), "{page}");
+    // 1,000 taka for 10 Mbps is above the 700 taka cap in force since July 2025.
+    let home = row(&page, isp.home);
+    assert!(
+        home.contains("৳1,050.00") && home.contains("over-cap") && home.contains("৳700.00"),
+        "{home}"
+    );
+    // 20 Mbps at 2,000 against the 1,100 cap; 5 Mbps at 399 is under its 400.
+    assert!(row(&page, isp.fast).contains("over-cap"));
+    let lite_row = row(&page, lite);
+    assert!(
+        lite_row.contains("৳418.95") && !lite_row.contains("over-cap"),
+        "{lite_row}"
+    );
+
+    // A VAT change in force from today shows at once; before July 2025 the older, higher caps held.
+    let r = isp
+        .c
+        .json(
+            "POST",
+            "/api/v1/billing/tax-rates",
+            &json!({"kind": "vat", "rate": "7.5", "valid_from": "2026-03-01"}).to_string(),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let page = isp.c.get("/plans").await.body;
+    assert!(
+        page.contains("With VAT (7.5%)") && row(&page, lite).contains("৳428.93"),
+        "{page}"
+    );
+    isp.app.state.clock.set_today(date(2025, 6, 30));
+    let page = isp.c.get("/plans").await.body;
+    let home = row(&page, isp.home);
+    assert!(
+        home.contains("over-cap") && home.contains("৳800.00"),
+        "{home}"
+    );
+    assert!(!row(&page, lite).contains("over-cap"));
+}
