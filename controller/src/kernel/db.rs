@@ -147,7 +147,13 @@ impl Store {
 
     /// Applies pending migrations; returns how many ran.
     pub async fn migrate(&self) -> Result<usize> {
-        super::migrations::run(self).await
+        super::migrations::run(self, i64::MAX).await
+    }
+
+    /// Applies pending migrations up to `version` only: how a test puts rows into an older
+    /// schema to see what a later migration makes of them.
+    pub async fn migrate_through(&self, version: i64) -> Result<usize> {
+        super::migrations::run(self, version).await
     }
 
     /// True when the database answers and every migration is applied.

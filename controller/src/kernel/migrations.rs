@@ -52,10 +52,14 @@ pub(super) async fn pending(store: &Store) -> Result<usize> {
         .count())
 }
 
-pub(super) async fn run(store: &Store) -> Result<usize> {
+/// Applies the pending migrations up to and including `through`.
+pub(super) async fn run(store: &Store, through: i64) -> Result<usize> {
     let done = applied(store).await?;
     let mut ran = 0;
-    for migration in MIGRATIONS.iter().filter(|m| !done.contains(&m.version)) {
+    for migration in MIGRATIONS
+        .iter()
+        .filter(|m| !done.contains(&m.version) && m.version <= through)
+    {
         let sql = match store.backend() {
             Backend::Sqlite => migration.sqlite,
             Backend::Postgres => migration.postgres,

@@ -1440,3 +1440,107 @@ async fn the_plans_page_shows_the_price_with_vat_and_flags_plans_above_the_btrc_
     );
     assert!(!row(&page, lite).contains("over-cap"));
 }
+
+/// Migration 0009: the subscribers that existed before billing each become a subscriber with
+/// one primary subscription, on their plan, from the Dhaka day they were added (a termination
+/// ends it on the Dhaka day it was recorded), and the next run bills them.
+#[tokio::test]
+async fn subscribers_from_before_billing_get_one_subscription_each_and_are_billed() {
+    let url = crate::helpers::fresh_database_url().await;
+    let store = controller::kernel::db::Store::connect(&url).await.unwrap();
+    assert_eq!(store.migrate_through(8).await.unwrap(), 8);
+    let ms = |t: &str| t.parse::<jiff::Timestamp>().unwrap().as_millisecond();
+    let mut db = store.conn().await.unwrap();
+    for sql in [
+        "INSERT INTO companies (name, created_at) VALUES ('Old ISP', 0)",
+        "INSERT INTO plans (company_id, name, download, upload, price_poisha, created_at)
+             VALUES (1, 'Home', '10M', '5M', 100000, 0)",
+        "INSERT INTO pops (company_id, name, created_at) VALUES (1, 'POP', 0)",
+        "INSERT INTO routers (company_id, pop_id, name, agent_id, created_at) VALUES (1, 1, 'r1', 'agent-old', 0)",
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&mut *db)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    // 19:00 UTC is 01:00 the next day in Dhaka.
+    let people = [
+        (
+            "Rahim",
+            "active",
+            "2026-01-31T19:00:00Z",
+            "2026-01-31T19:00:00Z",
+        ),
+        (
+            "Karim",
+            "suspended",
+            "2026-02-10T05:00:00Z",
+            "2026-02-20T05:00:00Z",
+        ),
+        (
+            "Jalal",
+            "terminated",
+            "2026-01-05T05:00:00Z",
+            "2026-02-14T20:00:00Z",
+        ),
+    ];
+    for (name, status, created, updated) in people {
+        sqlx::query(
+            "INSERT INTO subscribers (company_id, router_id, plan_id, name, phone, pppoe_username,
+                 pppoe_password, status, created_at, updated_at)
+             VALUES (1, 1, 1, $1, '01712345678', $1, 'x', $2, $3, $4)",
+        )
+        .bind(name)
+        .bind(status)
+        .bind(ms(created))
+        .bind(ms(updated))
+        .execute(&mut *db)
+        .await
+        .unwrap();
+    }
+    drop(db);
+    store.close().await;
+
+    let mut config = crate::helpers::test_config();
+    config.database.url = url;
+    let app = crate::helpers::spawn_on_database(config).await;
+    app.state.clock.set_today(date(2026, 3, 1));
+    let scope = Scope::system(controller::kernel::ids::CompanyId(1));
+    let mut work = app.work(scope).await;
+    let mut found = Vec::new();
+    for id in 1..=3 {
+        let subs = controller::subscriptions::store::of_subscriber(
+            &mut work,
+            controller::kernel::ids::SubscriberId(id),
+        )
+        .await
+        .unwrap();
+        assert_eq!(subs.len(), 1, "subscriber {id}: {subs:?}");
+        let s = &subs[0];
+        assert!(s.is_primary && s.plan_id.0 == 1 && s.price_override_poisha.is_none());
+        found.push((s.starts_on, s.ends_on));
+    }
+    assert_eq!(
+        found,
+        [
+            (date(2026, 2, 1), None),
+            (date(2026, 2, 10), None),
+            (date(2026, 1, 5), Some(date(2026, 2, 15))),
+        ]
+    );
+    controller::billing::service::save_settings(&mut work, &Default::default())
+        .await
+        .unwrap();
+    work.commit().await.unwrap();
+    let run = controller::billing::service::run(
+        app.work(scope).await,
+        &controller::billing::service::RunInput {
+            period: "2026-03".into(),
+            dry_run: false,
+        },
+    )
+    .await
+    .unwrap();
+    // Rahim and Karim (suspension credits nothing) at 1,050 taka; Jalal's subscription ended.
+    assert_eq!((run.invoices, run.total_poisha), (2, 210_000), "{run:?}");
+}

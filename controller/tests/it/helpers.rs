@@ -20,7 +20,7 @@ pub struct TestApp {
 }
 
 /// A fresh database: a SQLite file in a temporary directory, or a new PostgreSQL database.
-async fn fresh_database_url() -> String {
+pub async fn fresh_database_url() -> String {
     let unique = controller::kernel::random::token()[..12].to_owned();
     match std::env::var("SETU_TEST_POSTGRES_URL") {
         Ok(admin_url) => {
@@ -84,8 +84,13 @@ fn init_test_log() {
 }
 
 pub async fn spawn_with(mut config: Config) -> TestApp {
-    init_test_log();
     config.database.url = fresh_database_url().await;
+    spawn_on_database(config).await
+}
+
+/// The app on the database `config` names, as it is (a test that prepared an older schema).
+pub async fn spawn_on_database(config: Config) -> TestApp {
+    init_test_log();
     let database_url = config.database.url.clone();
     let store = controller::open_store(&config).await.expect("open store");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
