@@ -127,9 +127,86 @@ pub async fn seed_demo(state: &AppState) -> Result<Vec<DemoLogin>> {
             role,
         });
     }
+    crate::tenancy::service::save_profile(
+        &mut work,
+        &crate::tenancy::store::Profile {
+            legal_name: "Padma Net Limited".into(),
+            phone: "01711000000".into(),
+            address: "House 12, Road 3, Section 6, Mirpur, Dhaka 1216".into(),
+            licence_no: "ISP-DHK-0421".into(),
+            bin: "000123456-0101".into(),
+        },
+    )
+    .await?;
+    crate::billing::service::save_settings(
+        &mut work,
+        &crate::billing::service::SettingsInput {
+            bkash_number: "01711000000".into(),
+            payment_note:
+                "Pay by bKash or to our collector; write your PPPoE name as the reference.".into(),
+            ..Default::default()
+        },
+    )
+    .await?;
     seed_demo_fleet(&mut work).await?;
     work.commit().await?;
+    seed_demo_billing(state, scope).await?;
     Ok(logins)
+}
+
+/// A billed month: the subscribers started on the 1st of last month, so each got last month's
+/// invoice when they were added; this month's run bills them again; one of its invoices is
+/// partly credited (an outage) and its subscriber pays a connection fee.
+async fn seed_demo_billing(state: &AppState, scope: Scope) -> Result<()> {
+    use crate::billing::{service, store};
+    let today = state.clock.today();
+    let period = format!("{:04}-{:02}", today.year(), today.month());
+    let work = Work::system(state, scope, "demo").await?;
+    service::run(
+        work,
+        &service::RunInput {
+            period: period.clone(),
+            dry_run: false,
+        },
+    )
+    .await?;
+    let mut work = Work::system(state, scope, "demo").await?;
+    let first = store::list(
+        &mut work,
+        &store::InvoiceFilter {
+            period: Some(period),
+            kind: Some("invoice".into()),
+            limit: Some(1),
+            ..Default::default()
+        },
+    )
+    .await?;
+    if let Some(invoice) = first.items.first() {
+        service::credit(
+            &mut work,
+            invoice.id,
+            &service::CreditInput {
+                amount: "105".into(),
+                reason: "Outage on the Mirpur fibre, 3 days".into(),
+                ..Default::default()
+            },
+        )
+        .await?;
+        service::one_time_charge(
+            &mut work,
+            &service::ChargeInput {
+                subscriber_id: Some(invoice.subscriber_id),
+                category: "connection_fee".into(),
+                description: "New connection and ONU setup".into(),
+                quantity: Some(1),
+                unit_price: "1000".into(),
+                ..Default::default()
+            },
+        )
+        .await?;
+    }
+    work.commit().await?;
+    Ok(())
 }
 
 /// Plans, the Mirpur POP with router `pop-mirpur-1`, and its subscribers (every 13th unpaid).
@@ -173,6 +250,8 @@ async fn seed_demo_fleet(work: &mut Work) -> Result<RouterId> {
         "mohammadpur",
         "badda",
     ];
+    let today = work.state().clock.today();
+    let last_month = today.first_of_month() - jiff::ToSpan::month(1);
     for i in 1..=DEMO_SUBSCRIBERS {
         let area = areas[(i % areas.len() as u64) as usize];
         let input = SubscriberInput {
@@ -184,7 +263,7 @@ async fn seed_demo_fleet(work: &mut Work) -> Result<RouterId> {
             pppoe_password: format!("pw{:06x}", i * 7919),
             status: Some(if i % 13 == 0 { "suspended" } else { "active" }.into()),
             branch_id: None,
-            starts_on: String::new(),
+            starts_on: last_month.to_string(),
         };
         crate::subscribers::service::create(work, &input).await?;
     }

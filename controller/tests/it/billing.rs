@@ -1544,3 +1544,69 @@ async fn subscribers_from_before_billing_get_one_subscription_each_and_are_bille
     // Rahim and Karim (suspension credits nothing) at 1,050 taka; Jalal's subscription ended.
     assert_eq!((run.invoices, run.total_poisha), (2, 210_000), "{run:?}");
 }
+
+/// The demo (`setu-controller demo`, `setu-demo`) shows a billed month: last month's invoices
+/// from when the subscribers were added, this month's run, a credit note and a one-time
+/// charge, with PDFs and books that balance.
+#[tokio::test]
+async fn the_demo_shows_a_billed_month() {
+    let app = spawn_app().await;
+    app.state.clock.set_today(date(2026, 12, 15));
+    let logins = controller::bootstrap::seed_demo(&app.state).await.unwrap();
+    let owner = logins.iter().find(|l| l.role == "owner").unwrap();
+    let mut c = Client::new(&app);
+    assert_eq!(c.login(&owner.username, &owner.password).await.status, 303);
+
+    let mut documents = Vec::new();
+    let mut path = "/api/v1/invoices?limit=500".to_owned();
+    loop {
+        let page = c.get(&path).await.json();
+        documents.extend(page["items"].as_array().unwrap().clone());
+        match page["next_before"].as_i64() {
+            Some(before) => path = format!("/api/v1/invoices?limit=500&before={before}"),
+            None => break,
+        }
+    }
+    let count = |kind: &str, period: Value| {
+        documents
+            .iter()
+            .filter(|d| d["kind"] == kind && d["period"] == period && d["status"] == "finalised")
+            .count()
+    };
+    let n = controller::bootstrap::DEMO_SUBSCRIBERS as usize;
+    assert_eq!(count("invoice", json!("2026-11")), n);
+    assert_eq!(count("invoice", json!("2026-12")), n);
+    assert_eq!(count("invoice", Value::Null), 1, "the connection fee");
+    let credit = documents
+        .iter()
+        .find(|d| d["kind"] == "credit_note")
+        .expect("a credit note");
+    assert_eq!(credit["total_poisha"], 10_500);
+    assert!(credit["number"]
+        .as_str()
+        .unwrap()
+        .starts_with("CN-2026-27-"));
+
+    let pdf = c
+        .get(&format!("/api/v1/invoices/{}/pdf", credit["id"]))
+        .await;
+    assert_eq!(pdf.status, 200);
+    assert!(pdf.body.starts_with("%PDF"));
+    let r = c.get("/api/v1/ledger/trial-balance").await.json();
+    assert_eq!(r["balanced"], true, "{r}");
+    let sum: i64 = r["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["balance_poisha"].as_i64().unwrap())
+        .sum();
+    assert_eq!(sum, 0);
+    let mut db = app.store.conn().await.unwrap();
+    let report = controller::ledger::store::verify(&mut db).await.unwrap();
+    assert!(report.problems.is_empty(), "{:#?}", report.problems);
+    // Seeding again changes nothing.
+    assert!(controller::bootstrap::seed_demo(&app.state)
+        .await
+        .unwrap()
+        .is_empty());
+}
