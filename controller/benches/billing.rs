@@ -48,15 +48,7 @@ async fn main() -> anyhow::Result<()> {
     let before = rows(&state).await?;
     reset_peak_rss();
     let started = Instant::now();
-    let run = controller::billing::run::run(
-        &state,
-        scope,
-        Actor::System("bench"),
-        "2026-12".parse()?,
-        false,
-        |_, _| {},
-    )
-    .await?;
+    let run = run_december(&state, scope).await?;
     let secs = started.elapsed().as_secs_f64();
     let written = rows(&state).await? - before;
     println!(
@@ -70,15 +62,7 @@ async fn main() -> anyhow::Result<()> {
 
     reset_peak_rss();
     let started = Instant::now();
-    let again = controller::billing::run::run(
-        &state,
-        scope,
-        Actor::System("bench"),
-        "2026-12".parse()?,
-        false,
-        |_, _| {},
-    )
-    .await?;
+    let again = run_december(&state, scope).await?;
     println!(
         "run 2026-12 again: {:.1} s, {} new documents; peak RSS {} MiB",
         started.elapsed().as_secs_f64(),
@@ -191,6 +175,22 @@ async fn seed(state: &AppState, n: i64) -> anyhow::Result<Scope> {
         sqlx::query("ANALYZE").execute(&mut *db).await?;
     }
     Ok(scope)
+}
+
+async fn run_december(
+    state: &AppState,
+    scope: Scope,
+) -> anyhow::Result<controller::billing::store::Run> {
+    let period = "2026-12".parse()?;
+    let run = controller::billing::run::run(
+        state,
+        scope,
+        Actor::System("bench"),
+        period,
+        false,
+        |_, _| {},
+    );
+    Ok(run.await?)
 }
 
 /// Rows in the tables a run writes.

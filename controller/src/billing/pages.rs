@@ -474,21 +474,10 @@ async fn charge(
     let subscriber = input
         .subscriber_id
         .ok_or_else(|| Error::field("subscriber_id", "field.required"))?;
-    match service::one_time_charge(&mut work, &input).await {
-        Ok(_) => {
-            work.commit().await?;
-            Ok(Redirect::to(&format!("/subscribers/{subscriber}")).into_response())
-        }
-        Err(e) if !e.fields().is_empty() => {
-            let errors = e.fields().to_vec();
-            let mut work = work.rolled_back().await?;
-            let page =
-                crate::subscribers::pages::detail(&mut work, lang, &auth, subscriber, &errors)
-                    .await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-        }
-        Err(e) => Err(e),
-    }
+    let result = service::one_time_charge(&mut work, &input)
+        .await
+        .map(|_| ());
+    crate::subscribers::pages::after_form(result, work, lang, auth, subscriber).await
 }
 
 /// The subscriber page's money: their balance, documents, statement, and a one-time charge.

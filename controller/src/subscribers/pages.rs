@@ -217,6 +217,30 @@ async fn show(
     detail(&mut work, lang, &auth, id, &[]).await
 }
 
+/// After a form on the subscriber page (a subscription change, a charge): back to the
+/// subscriber, or their page with the form's errors.
+pub async fn after_form(
+    result: Result<()>,
+    work: Work,
+    lang: Lang,
+    auth: Auth,
+    subscriber: SubscriberId,
+) -> Result<Response> {
+    match result {
+        Ok(()) => {
+            work.commit().await?;
+            Ok(Redirect::to(&format!("/subscribers/{subscriber}")).into_response())
+        }
+        Err(e) if !e.fields().is_empty() => {
+            let errors = e.fields().to_vec();
+            let mut work = work.rolled_back().await?;
+            let page = detail(&mut work, lang, &auth, subscriber, &errors).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// One subscriber: who, where, their subscriptions, and their money (documents, statement);
 /// `errors` are a refused form's.
 pub async fn detail(

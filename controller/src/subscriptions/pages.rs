@@ -15,8 +15,7 @@ use crate::kernel::work::Work;
 use crate::kernel::{Error, Result};
 use crate::subscribers::MANAGE;
 use crate::tr;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::post;
 
 pub fn routes(r: Routes) -> Routes {
@@ -157,31 +156,6 @@ pub async fn section(
     Ok(out)
 }
 
-/// After a form: back to the subscriber, or their page with the errors.
-async fn answer(
-    result: Result<()>,
-    work: Work,
-    lang: Lang,
-    auth: Auth,
-    subscriber: SubscriberId,
-) -> Result<Response> {
-    match result {
-        Ok(()) => {
-            work.commit().await?;
-            Ok(Redirect::to(&format!("/subscribers/{subscriber}")).into_response())
-        }
-        Err(e) if !e.fields().is_empty() => {
-            let errors = e.fields().to_vec();
-            let mut work = work.rolled_back().await?;
-            let page =
-                crate::subscribers::pages::detail(&mut work, lang, &auth, subscriber, &errors)
-                    .await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-        }
-        Err(e) => Err(e),
-    }
-}
-
 async fn subscriber_of(work: &mut Work, id: SubscriptionId) -> Result<SubscriberId> {
     Ok(store::get_one(work, id).await?.subscriber_id)
 }
@@ -196,7 +170,7 @@ async fn create(
         .subscriber_id
         .ok_or_else(|| Error::field("subscriber_id", "field.required"))?;
     let result = service::create(&mut work, &input, false).await.map(|_| ());
-    answer(result, work, lang, auth, subscriber).await
+    crate::subscribers::pages::after_form(result, work, lang, auth, subscriber).await
 }
 
 async fn change_plan(
@@ -210,7 +184,7 @@ async fn change_plan(
     let result = service::change_plan(&mut work, id, &input)
         .await
         .map(|_| ());
-    answer(result, work, lang, auth, subscriber).await
+    crate::subscribers::pages::after_form(result, work, lang, auth, subscriber).await
 }
 
 async fn pause(
@@ -222,7 +196,7 @@ async fn pause(
 ) -> Result<Response> {
     let subscriber = subscriber_of(&mut work, id).await?;
     let result = service::pause(&mut work, id, &input).await.map(|_| ());
-    answer(result, work, lang, auth, subscriber).await
+    crate::subscribers::pages::after_form(result, work, lang, auth, subscriber).await
 }
 
 async fn terminate(
@@ -234,5 +208,5 @@ async fn terminate(
 ) -> Result<Response> {
     let subscriber = subscriber_of(&mut work, id).await?;
     let result = service::terminate(&mut work, id, &input).await.map(|_| ());
-    answer(result, work, lang, auth, subscriber).await
+    crate::subscribers::pages::after_form(result, work, lang, auth, subscriber).await
 }
