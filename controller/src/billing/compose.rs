@@ -14,7 +14,7 @@
 //! once whichever path gets there first.
 
 use super::store::{self, Invoice, NewInvoice, NewLine, Settings};
-use crate::kernel::db::{now_ms, Db, Result as StoreResult};
+use crate::kernel::db::{batch_rows, in_list, now_ms, Backend, Db, Result as StoreResult};
 use crate::kernel::ids::{
     BillingRunId, BranchId, CompanyId, InvoiceId, InvoiceLineId, PlanId, SubscriberId,
     SubscriptionId,
@@ -427,13 +427,10 @@ async fn without_existing(
         return Ok(docs);
     }
     let mut taken = std::collections::HashSet::new();
-    for chunk in keys.chunks(5000) {
+    for chunk in keys.chunks(batch_rows(Backend::of(db), 1) - 1) {
         let sql = format!(
             "SELECT dedupe_key FROM invoices WHERE company_id = $1 AND dedupe_key IN ({})",
-            (2..chunk.len() + 2)
-                .map(|n| format!("${n}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            in_list(Backend::of(db), 2, chunk.len())
         );
         let mut q = sqlx::query_as::<_, (String,)>(sqlx::AssertSqlSafe(sql)).bind(company);
         for k in chunk {
@@ -736,13 +733,13 @@ pub async fn buyers(
     ids: &[SubscriberId],
 ) -> StoreResult<HashMap<SubscriberId, Buyer>> {
     let mut out = HashMap::new();
-    for chunk in ids.chunks(5000) {
+    for chunk in ids.chunks(batch_rows(Backend::of(db), 1) - 1) {
         if chunk.is_empty() {
             continue;
         }
         let sql = format!(
             "SELECT id, branch_id, name, phone FROM subscribers WHERE company_id = $1 AND id IN ({})",
-            (2..chunk.len() + 2).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
+            in_list(Backend::of(db), 2, chunk.len())
         );
         let mut q = sqlx::query_as::<_, (SubscriberId, Option<BranchId>, String, String)>(
             sqlx::AssertSqlSafe(sql),

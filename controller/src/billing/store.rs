@@ -2,7 +2,7 @@
 //! series, billing runs and allocations. Documents are scoped by the work's company and, for
 //! branch-limited staff, the subscriber's branch.
 
-use crate::kernel::db::{batch_rows, get, values_list, Db, Result, StoreError};
+use crate::kernel::db::{batch_rows, get, in_list, values_list, Backend, Db, Result, StoreError};
 use crate::kernel::http::list::{PageQuery, Paged};
 use crate::kernel::ids::{
     BillingRunId, BranchId, CompanyId, EntryId, InvoiceId, InvoiceLineId, SubscriberId,
@@ -398,7 +398,7 @@ pub async fn insert(
 ) -> Result<Vec<Option<InvoiceId>>> {
     const COLS: usize = 30;
     let mut ids = Vec::with_capacity(docs.len());
-    for chunk in docs.chunks(batch_rows(COLS)) {
+    for chunk in docs.chunks(batch_rows(Backend::of(db), COLS)) {
         let sql = format!(
             "INSERT INTO invoices (company_id, branch_id, subscriber_id, subscription_id, kind, status,
                  period, reason, dedupe_key, series, seq, number, issued_at, due_on, credit_of,
@@ -408,7 +408,7 @@ pub async fn insert(
              VALUES {}
              ON CONFLICT (company_id, dedupe_key) DO NOTHING
              RETURNING id, public_token",
-            values_list(COLS, chunk.len())
+            values_list(Backend::of(db), COLS, chunk.len())
         );
         let mut q = sqlx::query_as::<_, (InvoiceId, String)>(sqlx::AssertSqlSafe(sql));
         for d in chunk {
@@ -462,14 +462,14 @@ pub async fn insert(
         }
     }
     const LINE_COLS: usize = 21;
-    for chunk in lines.chunks(batch_rows(LINE_COLS)) {
+    for chunk in lines.chunks(batch_rows(Backend::of(db), LINE_COLS)) {
         let sql = format!(
             "INSERT INTO invoice_lines (company_id, invoice_id, position, subscription_id, item_kind,
                  item_ref, category, description, quantity, unit_price_poisha, from_on, to_on,
                  monthly_poisha, effect, net_poisha, sd_rate_bp, sd_poisha, vat_rate_bp, vat_poisha,
                  total_poisha, credits_line_id)
              VALUES {}",
-            values_list(LINE_COLS, chunk.len())
+            values_list(Backend::of(db), LINE_COLS, chunk.len())
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (invoice, position, l) in chunk {
@@ -689,17 +689,14 @@ pub async fn by_token(db: &mut Db, token: &str) -> Result<Invoice> {
 
 pub async fn lines(db: &mut Db, invoices: &[InvoiceId]) -> Result<Vec<InvoiceLine>> {
     let mut out = Vec::new();
-    for chunk in invoices.chunks(5000) {
+    for chunk in invoices.chunks(batch_rows(Backend::of(db), 1)) {
         if chunk.is_empty() {
             continue;
         }
         let sql = format!(
             "SELECT {} FROM invoice_lines WHERE invoice_id IN ({}) ORDER BY invoice_id, position",
             line_columns!(),
-            (1..=chunk.len())
-                .map(|n| format!("${n}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            in_list(Backend::of(db), 1, chunk.len())
         );
         let mut q = sqlx::query_as::<_, InvoiceLine>(sqlx::AssertSqlSafe(sql));
         for id in chunk {
@@ -839,11 +836,11 @@ pub async fn allocate(
     now: i64,
 ) -> Result<()> {
     const COLS: usize = 7;
-    for chunk in allocations.chunks(batch_rows(COLS)) {
+    for chunk in allocations.chunks(batch_rows(Backend::of(db), COLS)) {
         let sql = format!(
             "INSERT INTO allocations (company_id, invoice_id, source, source_id, entry_id, amount_poisha, created_at)
              VALUES {}",
-            values_list(COLS, chunk.len())
+            values_list(Backend::of(db), COLS, chunk.len())
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for a in chunk {

@@ -180,29 +180,69 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-/// Most values one batch statement binds (SQLite allows 32,766, PostgreSQL 65,535).
-pub const MAX_BINDS: usize = 30_000;
+/// How many rows of `cols` values one batch statement takes on `backend`.
+pub fn batch_rows(backend: Backend, cols: usize) -> usize {
+    (backend.max_binds() / cols.max(1)).max(1)
+}
 
-/// How many rows of `cols` values one batch statement takes.
-pub fn batch_rows(cols: usize) -> usize {
-    (MAX_BINDS / cols.max(1)).max(1)
+impl Backend {
+    /// Most values one batch statement binds. PostgreSQL allows 65,535 and takes 30,000 in its
+    /// stride. SQLite allows 32,766, but the time to prepare and bind a statement grows faster
+    /// than its parameters (measured: 1,000 invoices of 30 columns took 2.4 s to insert in
+    /// 30,000-value statements, 0.1 s in 999-value ones), so it gets 999, its old default limit.
+    pub fn max_binds(self) -> usize {
+        match self {
+            Backend::Postgres => 30_000,
+            Backend::Sqlite => 999,
+        }
+    }
+
+    /// The backend a connection talks to.
+    pub fn of(db: &Db) -> Backend {
+        if db.backend_name() == "PostgreSQL" {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+
+    /// Parameter `n` as this backend reads it fastest. SQLite takes `$N` as a *named*
+    /// parameter and looks each new name up in a list, so a statement with thousands of them
+    /// costs quadratic time to prepare (6 s for a 1,000-row insert of 30 columns); `?N` is a
+    /// numbered parameter it binds directly. PostgreSQL knows only `$N`.
+    fn push_placeholder(self, sql: &mut String, n: usize) {
+        sql.push(if self == Backend::Postgres { '$' } else { '?' });
+        sql.push_str(&n.to_string());
+    }
 }
 
 /// The `VALUES` list of a batch insert: `rows` groups of `cols` numbered placeholders,
-/// `($1, $2), ($3, $4)`. Batch inserts are the one place statements are built at run time;
-/// the text holds placeholders only, never a value.
-pub fn values_list(cols: usize, rows: usize) -> String {
-    let mut sql = String::with_capacity(rows * cols * 6);
+/// `($1, $2), ($3, $4)` (`?1`… on SQLite). Batch statements are the one place SQL is built at
+/// run time; the text holds placeholders only, never a value.
+pub fn values_list(backend: Backend, cols: usize, rows: usize) -> String {
+    let mut sql = String::with_capacity(rows * cols * 7);
     for row in 0..rows {
         sql.push_str(if row == 0 { "(" } else { ", (" });
         for col in 0..cols {
             if col > 0 {
                 sql.push_str(", ");
             }
-            sql.push('$');
-            sql.push_str(&(row * cols + col + 1).to_string());
+            backend.push_placeholder(&mut sql, row * cols + col + 1);
         }
         sql.push(')');
+    }
+    sql
+}
+
+/// `count` placeholders from number `first`, for an `IN (…)` list after the statement's own
+/// `$1`…`$first-1`.
+pub fn in_list(backend: Backend, first: usize, count: usize) -> String {
+    let mut sql = String::with_capacity(count * 7);
+    for n in first..first + count {
+        if n > first {
+            sql.push_str(", ");
+        }
+        backend.push_placeholder(&mut sql, n);
     }
     sql
 }
@@ -287,9 +327,15 @@ mod tests {
 
     #[test]
     fn batch_values_number_every_placeholder_once() {
-        assert_eq!(values_list(2, 3), "($1, $2), ($3, $4), ($5, $6)");
-        assert_eq!(values_list(1, 1), "($1)");
-        assert_eq!(batch_rows(25), 1200);
-        assert!(batch_rows(25) * 25 <= MAX_BINDS);
+        assert_eq!(
+            values_list(Backend::Postgres, 2, 3),
+            "($1, $2), ($3, $4), ($5, $6)"
+        );
+        assert_eq!(values_list(Backend::Sqlite, 1, 2), "(?1), (?2)");
+        assert_eq!(in_list(Backend::Postgres, 2, 3), "$2, $3, $4");
+        assert_eq!(in_list(Backend::Sqlite, 1, 1), "?1");
+        assert_eq!(batch_rows(Backend::Postgres, 25), 1200);
+        assert_eq!(batch_rows(Backend::Sqlite, 25), 39);
+        assert_eq!(batch_rows(Backend::Sqlite, 2000), 1);
     }
 }

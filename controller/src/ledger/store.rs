@@ -5,7 +5,7 @@
 //! writes entries in batches (a billing run posts thousands per transaction). Balances are
 //! sums of lines, never a column beside them.
 
-use crate::kernel::db::{batch_rows, get, values_list, Db, Result, StoreError};
+use crate::kernel::db::{batch_rows, get, in_list, values_list, Backend, Db, Result, StoreError};
 use crate::kernel::ids::{AccountId, CompanyId, EntryId, SubscriberId};
 use billing_core::posting::{Account, Posting};
 use serde::Serialize;
@@ -115,11 +115,11 @@ pub async fn post(
         }
     }
     let mut ids = Vec::with_capacity(entries.len());
-    for chunk in entries.chunks(batch_rows(7)) {
+    for chunk in entries.chunks(batch_rows(Backend::of(db), 7)) {
         let sql = format!(
             "INSERT INTO journal_entries (company_id, posted_on, posted_at, kind, document_id, memo, actor)
              VALUES {} RETURNING id, kind, document_id",
-            values_list(7, chunk.len())
+            values_list(Backend::of(db), 7, chunk.len())
         );
         let mut query = sqlx::query_as::<_, (EntryId, String, i64)>(sqlx::AssertSqlSafe(sql));
         for e in chunk {
@@ -154,10 +154,10 @@ pub async fn post(
             lines.push((*id, account, p.subscriber_id, p.amount_poisha));
         }
     }
-    for chunk in lines.chunks(batch_rows(5)) {
+    for chunk in lines.chunks(batch_rows(Backend::of(db), 5)) {
         let sql = format!(
             "INSERT INTO journal_lines (company_id, entry_id, account_id, subscriber_id, amount_poisha) VALUES {}",
-            values_list(5, chunk.len())
+            values_list(Backend::of(db), 5, chunk.len())
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (entry, account, subscriber, amount) in chunk {
@@ -213,16 +213,13 @@ pub async fn balances(
     subscribers: &[SubscriberId],
 ) -> Result<HashMap<SubscriberId, Balance>> {
     let mut out: HashMap<SubscriberId, Balance> = HashMap::new();
-    for chunk in subscribers.chunks(batch_rows(1).min(5000)) {
+    for chunk in subscribers.chunks(batch_rows(Backend::of(db), 1) - 1) {
         let sql = format!(
             "SELECT l.subscriber_id, a.code, CAST(SUM(l.amount_poisha) AS BIGINT) AS balance
              FROM journal_lines l JOIN accounts a ON a.id = l.account_id
              WHERE l.company_id = $1 AND a.code IN ('1100', '2200') AND l.subscriber_id IN ({})
              GROUP BY l.subscriber_id, a.code",
-            (2..chunk.len() + 2)
-                .map(|n| format!("${n}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            in_list(Backend::of(db), 2, chunk.len())
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(company);
         for s in chunk {

@@ -1,7 +1,7 @@
 //! Subscriptions and their dated events. Scoped by the work's company and, for branch-limited
 //! staff, the subscriber's branch.
 
-use crate::kernel::db::{get, get_flag, now_ms, Db, Result};
+use crate::kernel::db::{batch_rows, get, get_flag, in_list, now_ms, Backend, Db, Result};
 use crate::kernel::ids::{CompanyId, PlanId, SubscriberId, SubscriptionEventId, SubscriptionId};
 use crate::kernel::work::Work;
 use jiff::civil::Date;
@@ -323,7 +323,7 @@ pub async fn events_of(
     subscriptions: &[SubscriptionId],
 ) -> Result<Vec<Event>> {
     let mut out = Vec::new();
-    for chunk in subscriptions.chunks(5000) {
+    for chunk in subscriptions.chunks(batch_rows(Backend::of(db), 1) - 1) {
         if chunk.is_empty() {
             continue;
         }
@@ -331,10 +331,7 @@ pub async fn events_of(
             "SELECT {} FROM subscription_events WHERE company_id = $1 AND subscription_id IN ({})
              ORDER BY subscription_id, effective_on, id",
             event_columns!(),
-            (2..chunk.len() + 2)
-                .map(|n| format!("${n}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            in_list(Backend::of(db), 2, chunk.len())
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(company);
         for id in chunk {
