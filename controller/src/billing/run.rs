@@ -20,7 +20,7 @@ use billing_core::period::{self, Cycle, PeriodKey};
 use jiff::civil::Date;
 use jiff::ToSpan;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 /// One plan's share of a period.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -120,7 +120,7 @@ pub async fn run(
     let (mut after, mut done, mut errors) = (0i64, 0i64, Vec::<String>::new());
     let mut issued = compose::Flushed::default();
     // A dry run's documents, which the database will not show the summary.
-    let mut proposed_docs: Vec<PeriodDoc> = Vec::new();
+    let mut proposed_docs: Vec<store::PeriodDoc> = Vec::new();
     loop {
         let mut work = begin().await?;
         ctx.now = now_ms();
@@ -177,12 +177,17 @@ pub async fn run(
             match result {
                 Ok(Some(doc)) => {
                     if dry_run {
-                        proposed_docs.push((
-                            Some(sub.plan_id.0),
-                            sub.subscriber_id,
-                            doc.kind.to_owned(),
-                            doc.totals.total_poisha,
-                        ));
+                        let is_invoice = doc.kind != "credit_note";
+                        proposed_docs.push(store::PeriodDoc {
+                            subscriber: sub.subscriber_id,
+                            plan: i32::try_from(sub.plan_id.0).unwrap_or(i32::MAX),
+                            is_invoice,
+                            signed_poisha: if is_invoice {
+                                doc.totals.total_poisha
+                            } else {
+                                -doc.totals.total_poisha
+                            },
+                        });
                     }
                     docs.push(doc);
                 }
@@ -287,16 +292,48 @@ pub async fn run(
     Ok(finished)
 }
 
-/// A document of a period as the summary counts it: the subscription's plan, the subscriber,
-/// its kind and total.
-type PeriodDoc = (Option<i64>, SubscriberId, String, i64);
+/// One period's figures: per plan, the total and the subscribers whose first invoice of the
+/// period is on it; the period's invoiced subscribers, ascending; and its total.
+fn figures(docs: &mut [store::PeriodDoc]) -> (BTreeMap<i32, (i64, i64)>, Vec<SubscriberId>, i64) {
+    docs.sort_unstable();
+    let (mut plans, mut who, mut total) = (BTreeMap::<i32, (i64, i64)>::new(), Vec::new(), 0);
+    for d in docs.iter() {
+        let f = plans.entry(d.plan).or_default();
+        f.1 += d.signed_poisha;
+        total += d.signed_poisha;
+        if d.is_invoice && who.last() != Some(&d.subscriber) {
+            who.push(d.subscriber);
+            f.0 += 1;
+        }
+    }
+    (plans, who, total)
+}
+
+/// The ids in `a` not in `b` (both ascending): how many, and the first 50.
+fn difference(a: &[SubscriberId], b: &[SubscriberId]) -> (i64, Vec<SubscriberId>) {
+    let mut out = Vec::new();
+    let mut count = 0;
+    let mut j = 0;
+    for id in a {
+        while j < b.len() && b[j] < *id {
+            j += 1;
+        }
+        if b.get(j) != Some(id) {
+            count += 1;
+            if out.len() < 50 {
+                out.push(*id);
+            }
+        }
+    }
+    (count, out)
+}
 
 async fn summarise(
     work: &mut Work,
     ctx: &Context,
     period: PeriodKey,
     issued: &compose::Flushed,
-    proposed: Vec<PeriodDoc>,
+    proposed: Vec<store::PeriodDoc>,
     errors: i64,
     started: std::time::Instant,
 ) -> Result<Summary> {
@@ -304,65 +341,43 @@ async fn summarise(
     let previous = period.prev().map(|p| p.to_string()).unwrap_or_default();
     let mut now_docs = store::period_documents(work.db(), company, &period.to_string()).await?;
     now_docs.extend(proposed);
-    let before_docs = store::period_documents(work.db(), company, &previous).await?;
-    let mut plans: BTreeMap<i64, PlanFigures> = BTreeMap::new();
-    let mut add = |docs: &[PeriodDoc], previous: bool| -> (HashSet<SubscriberId>, i64) {
-        let (mut who, mut sum) = (HashSet::new(), 0);
-        for (plan, subscriber, kind, t) in docs {
-            let signed = if kind == "credit_note" { -t } else { *t };
-            let f = plans.entry(plan.unwrap_or(0)).or_default();
-            let counted = kind == "invoice" && who.insert(*subscriber);
-            if previous {
-                f.previous_subscribers += i64::from(counted);
-                f.previous_total_poisha += signed;
-            } else {
-                f.subscribers += i64::from(counted);
-                f.total_poisha += signed;
-            }
-            sum += signed;
-        }
-        (who, sum)
-    };
-    let (now_subscribers, now_total) = add(&now_docs, false);
-    let (before_subscribers, before_total) = add(&before_docs, true);
+    let (now_plans, now_who, now_total) = figures(&mut now_docs);
+    drop(now_docs);
+    let mut before_docs = store::period_documents(work.db(), company, &previous).await?;
+    let (before_plans, before_who, before_total) = figures(&mut before_docs);
+    drop(before_docs);
+    let mut plans: BTreeMap<i32, PlanFigures> = BTreeMap::new();
+    for (id, (subscribers, total)) in now_plans {
+        let f = plans.entry(id).or_default();
+        (f.subscribers, f.total_poisha) = (subscribers, total);
+    }
+    for (id, (subscribers, total)) in before_plans {
+        let f = plans.entry(id).or_default();
+        (f.previous_subscribers, f.previous_total_poisha) = (subscribers, total);
+    }
     for (id, f) in plans.iter_mut() {
-        f.plan_id = *id;
+        f.plan_id = i64::from(*id);
         f.name = ctx
             .plans
-            .get(&PlanId(*id))
+            .get(&PlanId(i64::from(*id)))
             .map_or_else(|| "-".to_owned(), |p| p.name.clone());
     }
-    let sorted = |set: HashSet<SubscriberId>| {
-        let mut v: Vec<_> = set.into_iter().collect();
-        v.sort_unstable();
-        v
-    };
-    let new = sorted(
-        now_subscribers
-            .difference(&before_subscribers)
-            .copied()
-            .collect(),
-    );
-    let missing = sorted(
-        before_subscribers
-            .difference(&now_subscribers)
-            .copied()
-            .collect(),
-    );
+    let (new_count, new_subscribers) = difference(&now_who, &before_who);
+    let (missing_count, missing_subscribers) = difference(&before_who, &now_who);
     Ok(Summary {
         period: period.to_string(),
         previous_period: previous,
         issued: issued.invoices + issued.credit_notes,
         issued_total_poisha: issued.total_poisha,
-        subscribers: now_subscribers.len() as i64,
+        subscribers: now_who.len() as i64,
         total_poisha: now_total,
-        previous_subscribers: before_subscribers.len() as i64,
+        previous_subscribers: before_who.len() as i64,
         previous_total_poisha: before_total,
         plans: plans.into_values().collect(),
-        new_count: new.len() as i64,
-        new_subscribers: new.into_iter().take(50).collect(),
-        missing_count: missing.len() as i64,
-        missing_subscribers: missing.into_iter().take(50).collect(),
+        new_count,
+        new_subscribers,
+        missing_count,
+        missing_subscribers,
         errors,
         duration_ms: started.elapsed().as_millis() as i64,
     })
@@ -381,4 +396,48 @@ pub fn due_period(settings: &store::Settings, today: Date) -> Option<PeriodKey> 
         .into_iter()
         .flatten()
         .find(|k| period::billing_date(settings.timing(), &period::period(cycle, *k)) == today)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(v: impl IntoIterator<Item = i64>) -> Vec<SubscriberId> {
+        v.into_iter().map(SubscriberId).collect()
+    }
+
+    #[test]
+    fn who_is_new_and_who_is_missing_between_two_periods() {
+        let now = ids([1, 2, 4, 7]);
+        let before = ids([2, 3, 4, 5]);
+        assert_eq!(difference(&now, &before), (2, ids([1, 7])));
+        assert_eq!(difference(&before, &now), (2, ids([3, 5])));
+        assert_eq!(difference(&now, &[]), (4, now.clone()));
+        // Counted in full, listed up to 50.
+        let many = ids(1..=120);
+        let (count, listed) = difference(&many, &ids([5]));
+        assert_eq!((count, listed.len(), listed[4]), (119, 50, SubscriberId(6)));
+    }
+
+    #[test]
+    fn a_subscriber_counts_once_a_period_on_their_first_invoiced_plan() {
+        let doc = |subscriber, plan, is_invoice, signed_poisha| store::PeriodDoc {
+            subscriber: SubscriberId(subscriber),
+            plan,
+            is_invoice,
+            signed_poisha,
+        };
+        let mut docs = vec![
+            doc(2, 1, true, 1_000),
+            doc(1, 2, true, 2_000),
+            doc(1, 1, true, 500),
+            doc(1, 1, false, -200),
+            doc(3, 2, false, -300),
+        ];
+        let (plans, who, total) = figures(&mut docs);
+        assert_eq!(who, ids([1, 2]), "a credit note alone does not count");
+        assert_eq!(total, 3_000);
+        assert_eq!(plans[&1], (2, 1_300));
+        assert_eq!(plans[&2], (0, 1_700));
+    }
 }

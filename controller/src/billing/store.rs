@@ -983,22 +983,47 @@ pub async fn last_run_period(db: &mut Db, company: CompanyId) -> Result<Option<S
     Ok(row.and_then(|(p,)| p))
 }
 
-/// A period's live invoices and credit notes by plan (of the subscription), for a run's
-/// comparison with the previous period: (plan, subscriber, kind, total).
+/// A document of a period as a run's summary counts it: 16 bytes a document, so a summary of
+/// a million subscribers' periods fits in a few dozen megabytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PeriodDoc {
+    pub subscriber: SubscriberId,
+    /// The plan of the document's subscription (0 for one-time charges).
+    pub plan: i32,
+    pub is_invoice: bool,
+    /// Positive for an invoice, negative for a credit note.
+    pub signed_poisha: i64,
+}
+
+/// A period's live invoices and credit notes, streamed into [`PeriodDoc`]s ordered by
+/// subscriber.
 pub async fn period_documents(
     db: &mut Db,
     company: CompanyId,
     period: &str,
-) -> Result<Vec<(Option<i64>, SubscriberId, String, i64)>> {
-    Ok(sqlx::query_as(
-        "SELECT s.plan_id, i.subscriber_id, i.kind, i.total_poisha
+) -> Result<Vec<PeriodDoc>> {
+    use futures_util::TryStreamExt;
+    let mut rows = sqlx::query_as::<_, (i64, i64, i64, i64)>(
+        "SELECT i.subscriber_id, COALESCE(s.plan_id, 0),
+             CASE WHEN i.kind = 'invoice' THEN 1 ELSE 0 END,
+             CASE WHEN i.kind = 'invoice' THEN i.total_poisha ELSE -i.total_poisha END
          FROM invoices i LEFT JOIN subscriptions s ON s.id = i.subscription_id
-         WHERE i.company_id = $1 AND i.period = $2 AND i.status <> 'voided'",
+         WHERE i.company_id = $1 AND i.period = $2 AND i.status <> 'voided'
+         ORDER BY i.subscriber_id",
     )
     .bind(company)
     .bind(period)
-    .fetch_all(&mut *db)
-    .await?)
+    .fetch(&mut *db);
+    let mut docs = Vec::new();
+    while let Some((subscriber, plan, is_invoice, signed_poisha)) = rows.try_next().await? {
+        docs.push(PeriodDoc {
+            subscriber: SubscriberId(subscriber),
+            plan: i32::try_from(plan).unwrap_or(i32::MAX),
+            is_invoice: is_invoice == 1,
+            signed_poisha,
+        });
+    }
+    Ok(docs)
 }
 
 /// How many documents a subscriber has (any status).
