@@ -82,6 +82,17 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// Every SQLite connection: write-ahead logging, so readers never wait for the writer and a
+/// commit appends to the log instead of rewriting pages (the mode is kept in the file; sqlx
+/// leaves the rollback journal otherwise); every commit synced to disk (`FULL`, for the
+/// ledger: `NORMAL` may lose the last commits on a power cut); a 32 MiB page cache instead
+/// of 2 MiB, so a billing run does not re-read its indexes from the OS for every batch.
+const SQLITE_PRAGMAS: &[&str] = &[
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = FULL",
+    "PRAGMA cache_size = -32768",
+];
+
 impl Store {
     /// Connects to `url` (`sqlite://path?mode=rwc` or `postgres://…`).
     pub async fn connect(url: &str) -> Result<Store> {
@@ -99,6 +110,16 @@ impl Store {
             Backend::Postgres => 16,
         };
         let pool = AnyPoolOptions::new()
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        for pragma in SQLITE_PRAGMAS {
+                            sqlx::query(*pragma).execute(&mut *conn).await?;
+                        }
+                    }
+                    Ok(())
+                })
+            })
             .max_connections(max)
             .acquire_timeout(Duration::from_secs(5))
             // Replaces connections that died with a database restart.

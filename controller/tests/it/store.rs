@@ -36,3 +36,31 @@ async fn the_pool_recovers_after_the_database_restarts() {
         .len();
     assert_eq!(n, 0);
 }
+
+/// SQLite runs with write-ahead logging, every commit synced, and a page cache a billing run
+/// can work in, on every pooled connection (not only the first).
+#[tokio::test]
+async fn sqlite_connections_use_wal_full_sync_and_a_large_cache() {
+    let app = spawn_app().await;
+    if app.store.backend() != controller::kernel::db::Backend::Sqlite {
+        return;
+    }
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        let mut db = app.store.conn().await.unwrap();
+        let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+            .fetch_one(&mut *db)
+            .await
+            .unwrap();
+        let (sync,): (i64,) = sqlx::query_as("PRAGMA synchronous")
+            .fetch_one(&mut *db)
+            .await
+            .unwrap();
+        let (cache,): (i64,) = sqlx::query_as("PRAGMA cache_size")
+            .fetch_one(&mut *db)
+            .await
+            .unwrap();
+        assert_eq!((mode.as_str(), sync, cache), ("wal", 2, -32768));
+        held.push(db);
+    }
+}
