@@ -633,34 +633,48 @@ pub async fn list(work: &mut Work, f: &InvoiceFilter) -> Result<Paged<Invoice>> 
         before: f.before,
         limit: f.limit,
     };
-    let rows: Vec<Invoice> = sqlx::query_as(concat!(
-        "SELECT ",
-        invoice_columns!(),
-        " FROM invoices i WHERE company_id = $1 AND id < $2
-           AND ($3 = -1 OR branch_id = $3)
-           AND ($4 IS NULL OR subscriber_id = $4)
-           AND ($5 IS NULL OR period = $5)
-           AND ($6 IS NULL OR status = $6)
-           AND ($7 IS NULL OR kind = $7)
-           AND ($8 IS NULL OR branch_id = $8)
-           AND ($9 IS NULL OR subscription_id IN (SELECT id FROM subscriptions WHERE company_id = $1 AND plan_id = $9))
-           AND ($10 = 0 OR (kind = 'invoice' AND status = 'finalised' AND total_poisha >
-                 COALESCE((SELECT SUM(a.amount_poisha) FROM allocations a WHERE a.invoice_id = i.id), 0)))
-         ORDER BY id DESC LIMIT $11"
-    ))
-    .bind(scope.company())
-    .bind(page.before())
-    .bind(scope.branch_filter())
-    .bind(f.subscriber_id)
-    .bind(f.period.clone())
-    .bind(f.status.clone())
-    .bind(f.kind.clone())
-    .bind(f.branch_id)
-    .bind(f.plan_id)
-    .bind(i64::from(f.unpaid.unwrap_or(false)))
-    .bind(page.limit() + 1)
-    .fetch_all(work.db())
-    .await?;
+    // One literal query per leading index: a subscriber's documents, a period's, or the
+    // company's; the other filters narrow what that index range yields.
+    macro_rules! list_query {
+        ($lead:literal) => {
+            concat!(
+                "SELECT ",
+                invoice_columns!(),
+                " FROM invoices i WHERE company_id = $1 AND ",
+                $lead,
+                " AND id < $2
+                   AND ($3 = -1 OR branch_id = $3)
+                   AND ($4 IS NULL OR subscriber_id = $4)
+                   AND ($5 IS NULL OR period = $5)
+                   AND ($6 IS NULL OR status = $6)
+                   AND ($7 IS NULL OR kind = $7)
+                   AND ($8 IS NULL OR branch_id = $8)
+                   AND ($9 IS NULL OR subscription_id IN (SELECT id FROM subscriptions WHERE company_id = $1 AND plan_id = $9))
+                   AND ($10 = 0 OR (kind = 'invoice' AND status = 'finalised' AND total_poisha >
+                         COALESCE((SELECT SUM(a.amount_poisha) FROM allocations a WHERE a.invoice_id = i.id), 0)))
+                 ORDER BY id DESC LIMIT $11"
+            )
+        };
+    }
+    let sql = match (&f.subscriber_id, &f.period) {
+        (Some(_), _) => list_query!("subscriber_id = $4"),
+        (None, Some(_)) => list_query!("period = $5"),
+        (None, None) => list_query!("1 = 1"),
+    };
+    let rows: Vec<Invoice> = sqlx::query_as(sql)
+        .bind(scope.company())
+        .bind(page.before())
+        .bind(scope.branch_filter())
+        .bind(f.subscriber_id)
+        .bind(f.period.clone())
+        .bind(f.status.clone())
+        .bind(f.kind.clone())
+        .bind(f.branch_id)
+        .bind(f.plan_id)
+        .bind(i64::from(f.unpaid.unwrap_or(false)))
+        .bind(page.limit() + 1)
+        .fetch_all(work.db())
+        .await?;
     Ok(Paged::older(rows, &page, |i: &Invoice| i.id.0))
 }
 
