@@ -119,6 +119,9 @@ pub async fn run(
     let backend = state.store.backend();
     let (mut after, mut done, mut errors) = (0i64, 0i64, Vec::<String>::new());
     let mut issued = compose::Flushed::default();
+    // Statistics are refreshed after the first batch that writes, then each time the run's
+    // documents double.
+    let mut analyze_at = 1;
     // A dry run's documents, which the database will not show the summary.
     let mut proposed_docs: Vec<store::PeriodDoc> = Vec::new();
     loop {
@@ -219,6 +222,11 @@ pub async fn run(
             issued.credit_notes += flushed.credit_notes;
             issued.total_poisha += flushed.total_poisha;
             issued.existing += flushed.existing;
+            let written = issued.invoices + issued.credit_notes;
+            if written >= analyze_at {
+                analyze_at = 2 * written;
+                store::analyze(&mut *state.store.conn().await?).await?;
+            }
         }
         done += subs.len() as i64;
         progress(done, total);
