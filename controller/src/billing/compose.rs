@@ -84,14 +84,7 @@ impl Context {
         let Some(settings) = store::settings(db, company).await? else {
             return Err(Error::Refused("billing_not_configured"));
         };
-        let mut rates: Vec<TaxRate> = store::tax_rates(db, company)
-            .await?
-            .iter()
-            .map(store::TaxRateRow::core)
-            .collect();
-        if rates.is_empty() {
-            rates = tax::default_rates();
-        }
+        let rates = store::rates_or_defaults(db, company).await?;
         let profile = crate::tenancy::store::company(db, company).await?;
         let seller_name = if profile.profile.legal_name.is_empty() {
             profile.name.clone()

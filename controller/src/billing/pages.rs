@@ -222,13 +222,6 @@ fn filter_query(f: &InvoiceFilter) -> String {
     parts.join("&")
 }
 
-/// Poisha as taka with two decimals, for spreadsheets.
-fn plain(poisha: i64) -> String {
-    let sign = if poisha < 0 { "-" } else { "" };
-    let abs = poisha.unsigned_abs();
-    format!("{sign}{}.{:02}", abs / 100, abs % 100)
-}
-
 async fn export(mut work: Work, ApiQuery(filter): ApiQuery<InvoiceFilter>) -> Result<Response> {
     let mut csv = Csv::new(&[
         "number",
@@ -265,12 +258,12 @@ async fn export(mut work: Work, ApiQuery(filter): ApiQuery<InvoiceFilter>) -> Re
                 i.period.unwrap_or_default(),
                 i.issued_at.map(dhaka_time).unwrap_or_default(),
                 i.due_on.unwrap_or_default(),
-                plain(i.net_poisha),
-                plain(i.sd_poisha),
-                plain(i.vat_poisha),
-                plain(i.rounding_poisha),
-                plain(i.total_poisha),
-                plain(v.outstanding_poisha),
+                Poisha(i.net_poisha).plain(),
+                Poisha(i.sd_poisha).plain(),
+                Poisha(i.vat_poisha).plain(),
+                Poisha(i.rounding_poisha).plain(),
+                Poisha(i.total_poisha).plain(),
+                Poisha(v.outstanding_poisha).plain(),
             ]);
             written += 1;
         }

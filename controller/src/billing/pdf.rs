@@ -34,15 +34,9 @@ fn money(poisha: i64, lang: Lang) -> String {
     words::taka_figures(poisha, words_lang(lang))
 }
 
-/// Basis points as a percentage: `500` → `5%`, `750` → `7.5%`.
+/// Basis points as a percentage in the document's digits: `500` → `5%`, `750` → `7.5%`.
 fn rate(bp: i64, lang: Lang) -> String {
-    let text = if bp % 100 == 0 {
-        format!("{}%", bp / 100)
-    } else {
-        let s = format!("{}.{:02}", bp / 100, bp % 100);
-        format!("{}%", s.trim_end_matches('0'))
-    };
-    digits(&text, lang)
+    digits(&crate::kernel::i18n::percent(bp), lang)
 }
 
 /// The document `shown` as it is printed; `pay_url` opens its payment page.

@@ -832,14 +832,7 @@ pub async fn plan_prices(
 ) -> Result<Vec<PlanPrice>> {
     let company = work.scope().company();
     let today = work.state().clock.today();
-    let mut rates: Vec<TaxRate> = store::tax_rates(work.db(), company)
-        .await?
-        .iter()
-        .map(TaxRateRow::core)
-        .collect();
-    if rates.is_empty() {
-        rates = tax::default_rates();
-    }
+    let rates = store::rates_or_defaults(work.db(), company).await?;
     let vat_bp = tax::rate_on(&rates, TaxKind::Vat, today);
     let sd_bp = tax::rate_on(&rates, TaxKind::Sd, today);
     plans

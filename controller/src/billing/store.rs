@@ -223,6 +223,24 @@ pub async fn tax_rates(db: &mut Db, company: CompanyId) -> Result<Vec<TaxRateRow
 }
 
 /// Replaces the company's tax rates (already validated as a whole).
+/// The company's rates as billing applies them: its own rows, or the defaults
+/// (`billing_core::tax::default_rates`) while it has none.
+pub async fn rates_or_defaults(
+    db: &mut Db,
+    company: CompanyId,
+) -> Result<Vec<billing_core::tax::TaxRate>> {
+    let rates: Vec<_> = tax_rates(db, company)
+        .await?
+        .iter()
+        .map(TaxRateRow::core)
+        .collect();
+    Ok(if rates.is_empty() {
+        billing_core::tax::default_rates()
+    } else {
+        rates
+    })
+}
+
 pub async fn replace_tax_rates(
     db: &mut Db,
     company: CompanyId,

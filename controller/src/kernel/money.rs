@@ -43,6 +43,14 @@ impl Poisha {
         self.0.checked_sub(other.0).map(Poisha)
     }
 
+    /// Taka with two decimals, no grouping or symbol (`-1234.50`): the form spreadsheets
+    /// read, and what `parse_taka` reads back.
+    pub fn plain(self) -> String {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let abs = self.0.unsigned_abs();
+        format!("{sign}{}.{:02}", abs / 100, abs % 100)
+    }
+
     /// Taka as people write it (`500`, `1,200.5`, `৫০০`) to poisha, exactly; `None` for
     /// anything else (negative, more than two decimals, letters).
     pub fn parse_taka(text: &str) -> Option<Poisha> {
@@ -72,6 +80,17 @@ impl Poisha {
 #[cfg(test)]
 mod tests {
     use super::Poisha;
+
+    #[test]
+    fn plain_taka_for_spreadsheets() {
+        assert_eq!(Poisha(123_450).plain(), "1234.50");
+        assert_eq!(Poisha(-5).plain(), "-0.05");
+        assert_eq!(Poisha(0).plain(), "0.00");
+        assert_eq!(
+            Poisha::parse_taka(&Poisha(99_901).plain()),
+            Some(Poisha(99_901))
+        );
+    }
 
     #[test]
     fn taka_parses_exactly() {

@@ -24,13 +24,6 @@ pub fn routes(r: Routes) -> Routes {
         .add("GET", "/ledger/vat.csv", Access::Needs(VIEW), get(vat_csv))
 }
 
-/// Poisha as taka with two decimals and no grouping, for spreadsheets.
-fn plain(poisha: i64) -> String {
-    let sign = if poisha < 0 { "-" } else { "" };
-    let abs = poisha.unsigned_abs();
-    format!("{sign}{}.{:02}", abs / 100, abs % 100)
-}
-
 async fn page(mut work: Work, lang: Lang, auth: Auth) -> Result<Html<String>> {
     let (rows, balanced) = service::trial_balance(&mut work).await?;
     let months = service::vat_by_month(&mut work).await?;
@@ -117,9 +110,9 @@ async fn trial_csv(mut work: Work) -> Result<Response> {
     let mut csv = Csv::new(&["code", "account", "kind", "debit_taka", "credit_taka"]);
     for r in rows {
         let (debit, credit) = if r.balance_poisha >= 0 {
-            (plain(r.balance_poisha), plain(0))
+            (Poisha(r.balance_poisha).plain(), Poisha(0).plain())
         } else {
-            (plain(0), plain(-r.balance_poisha))
+            (Poisha(0).plain(), Poisha(-r.balance_poisha).plain())
         };
         csv.row(&[r.account, r.name_en, r.kind, debit, credit]);
     }
@@ -130,7 +123,11 @@ async fn vat_csv(mut work: Work) -> Result<Response> {
     let months = service::vat_by_month(&mut work).await?;
     let mut csv = Csv::new(&["month", "vat_taka", "sd_taka"]);
     for m in months {
-        csv.row(&[m.month, plain(m.vat_poisha), plain(m.sd_poisha)]);
+        csv.row(&[
+            m.month,
+            Poisha(m.vat_poisha).plain(),
+            Poisha(m.sd_poisha).plain(),
+        ]);
     }
     Ok(csv.download("vat-payable.csv"))
 }
