@@ -1240,24 +1240,7 @@ async fn the_cli_run_killed_mid_way_and_run_again_bills_everyone_once() {
     let app = spawn_app().await;
     let padma = company(&app, "Padma", &[("owner1", "owner")]).await;
     let mut work = app.work(padma.scope).await;
-    let pop = controller::fleet::service::create_pop(
-        &mut work,
-        &controller::fleet::service::PopInput {
-            name: "POP".into(),
-            branch_id: None,
-        },
-    )
-    .await
-    .unwrap();
-    let router = controller::fleet::service::create_router(
-        &mut work,
-        &controller::fleet::service::RouterInput {
-            pop_id: Some(pop.id),
-            name: "r1".into(),
-        },
-    )
-    .await
-    .unwrap();
+    let router = crate::helpers::pop_with_router(&mut work, "POP", None, "r1").await;
     let plan = controller::plans::service::create(
         &mut work,
         &controller::plans::service::PlanInput {

@@ -224,24 +224,7 @@ async fn the_session_log_answers_who_had_an_address_and_exports_csv() {
     let app = spawn_app().await;
     let padma = company(&app, "Padma", &[("owner1", "owner")]).await;
     let mut work = app.work(padma.scope).await;
-    let pop = controller::fleet::service::create_pop(
-        &mut work,
-        &controller::fleet::service::PopInput {
-            name: "POP".into(),
-            branch_id: None,
-        },
-    )
-    .await
-    .unwrap();
-    let router = controller::fleet::service::create_router(
-        &mut work,
-        &controller::fleet::service::RouterInput {
-            pop_id: Some(pop.id),
-            name: "r1".into(),
-        },
-    )
-    .await
-    .unwrap();
+    let router = crate::helpers::pop_with_router(&mut work, "POP", None, "r1").await;
     work.commit().await.unwrap();
     let at = |text: &str| controller::kernel::date::parse_dhaka_datetime(text).unwrap();
     for (user, address, start, end, seq) in [

@@ -168,6 +168,34 @@ pub struct Company {
     pub branch: controller::tenancy::store::Branch,
 }
 
+/// A POP named `pop` (in `branch`) with one router named `router`, in the work's company.
+pub async fn pop_with_router(
+    work: &mut Work,
+    pop: &str,
+    branch: Option<controller::kernel::ids::BranchId>,
+    router: &str,
+) -> controller::fleet::store::Router {
+    use controller::fleet::service::{create_pop, create_router, PopInput, RouterInput};
+    let pop = create_pop(
+        work,
+        &PopInput {
+            name: pop.into(),
+            branch_id: branch,
+        },
+    )
+    .await
+    .unwrap();
+    create_router(
+        work,
+        &RouterInput {
+            pop_id: Some(pop.id),
+            name: router.into(),
+        },
+    )
+    .await
+    .unwrap()
+}
+
 pub async fn company(app: &TestApp, name: &str, staff: &[(&str, &str)]) -> Company {
     let company = bootstrap::create_company(&app.state, name).await.unwrap();
     let scope = Scope::system(company.id);

@@ -1,7 +1,6 @@
 //! A user of company A can neither see nor change company B's rows, whatever ids they send.
 
 use crate::helpers::{branch_staff, company, spawn_app, Client, Company, TestApp};
-use controller::fleet::service::{PopInput, RouterInput};
 use controller::kernel::ids::{BranchId, PlanId, RouterId, SubscriberId};
 use controller::plans::service::PlanInput;
 use controller::subscribers::service::SubscriberInput;
@@ -110,24 +109,13 @@ struct Fleet {
 
 async fn fleet(app: &TestApp, company: &Company, branch: Option<BranchId>, tag: &str) -> Fleet {
     let mut work = app.work(company.scope).await;
-    let pop = controller::fleet::service::create_pop(
+    let router = crate::helpers::pop_with_router(
         &mut work,
-        &PopInput {
-            name: format!("{tag} POP"),
-            branch_id: branch,
-        },
+        &format!("{tag} POP"),
+        branch,
+        &format!("{tag}-ccr"),
     )
-    .await
-    .unwrap();
-    let router = controller::fleet::service::create_router(
-        &mut work,
-        &RouterInput {
-            pop_id: Some(pop.id),
-            name: format!("{tag}-ccr"),
-        },
-    )
-    .await
-    .unwrap();
+    .await;
     let plan = controller::plans::service::create(
         &mut work,
         &PlanInput {
