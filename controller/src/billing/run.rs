@@ -183,7 +183,7 @@ pub async fn run(
                         let is_invoice = doc.kind != "credit_note";
                         proposed_docs.push(store::PeriodDoc {
                             subscriber: sub.subscriber_id,
-                            plan: i32::try_from(sub.plan_id.0).unwrap_or(i32::MAX),
+                            plan: sub.plan_id.0,
                             is_invoice,
                             signed_poisha: if is_invoice {
                                 doc.totals.total_poisha
@@ -302,9 +302,9 @@ pub async fn run(
 
 /// One period's figures: per plan, the total and the subscribers whose first invoice of the
 /// period is on it; the period's invoiced subscribers, ascending; and its total.
-fn figures(docs: &mut [store::PeriodDoc]) -> (BTreeMap<i32, (i64, i64)>, Vec<SubscriberId>, i64) {
+fn figures(docs: &mut [store::PeriodDoc]) -> (BTreeMap<i64, (i64, i64)>, Vec<SubscriberId>, i64) {
     docs.sort_unstable();
-    let (mut plans, mut who, mut total) = (BTreeMap::<i32, (i64, i64)>::new(), Vec::new(), 0);
+    let (mut plans, mut who, mut total) = (BTreeMap::<i64, (i64, i64)>::new(), Vec::new(), 0);
     for d in docs.iter() {
         let f = plans.entry(d.plan).or_default();
         f.1 += d.signed_poisha;
@@ -354,7 +354,7 @@ async fn summarise(
     let mut before_docs = store::period_documents(work.db(), company, &previous).await?;
     let (before_plans, before_who, before_total) = figures(&mut before_docs);
     drop(before_docs);
-    let mut plans: BTreeMap<i32, PlanFigures> = BTreeMap::new();
+    let mut plans: BTreeMap<i64, PlanFigures> = BTreeMap::new();
     for (id, (subscribers, total)) in now_plans {
         let f = plans.entry(id).or_default();
         (f.subscribers, f.total_poisha) = (subscribers, total);
@@ -364,10 +364,10 @@ async fn summarise(
         (f.previous_subscribers, f.previous_total_poisha) = (subscribers, total);
     }
     for (id, f) in plans.iter_mut() {
-        f.plan_id = i64::from(*id);
+        f.plan_id = *id;
         f.name = ctx
             .plans
-            .get(&PlanId(i64::from(*id)))
+            .get(&PlanId(*id))
             .map_or_else(|| "-".to_owned(), |p| p.name.clone());
     }
     let (new_count, new_subscribers) = difference(&now_who, &before_who);
@@ -425,6 +425,11 @@ mod tests {
         let many = ids(1..=120);
         let (count, listed) = difference(&many, &ids([5]));
         assert_eq!((count, listed.len(), listed[4]), (119, 50, SubscriberId(6)));
+    }
+
+    #[test]
+    fn a_period_document_is_32_bytes() {
+        assert_eq!(std::mem::size_of::<store::PeriodDoc>(), 32);
     }
 
     #[test]

@@ -1031,13 +1031,13 @@ pub async fn last_run_period(db: &mut Db, company: CompanyId) -> Result<Option<S
     Ok(row.and_then(|(p,)| p))
 }
 
-/// A document of a period as a run's summary counts it: 16 bytes a document, so a summary of
-/// a million subscribers' periods fits in a few dozen megabytes.
+/// A document of a period as a run's summary counts it: 32 bytes a document, so a summary of
+/// a million subscribers' two periods fits in about 64 MB.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct PeriodDoc {
     pub subscriber: SubscriberId,
     /// The plan of the document's subscription (0 for one-time charges).
-    pub plan: i32,
+    pub plan: i64,
     pub is_invoice: bool,
     /// Positive for an invoice, negative for a credit note.
     pub signed_poisha: i64,
@@ -1066,7 +1066,7 @@ pub async fn period_documents(
     while let Some((subscriber, plan, is_invoice, signed_poisha)) = rows.try_next().await? {
         docs.push(PeriodDoc {
             subscriber: SubscriberId(subscriber),
-            plan: i32::try_from(plan).unwrap_or(i32::MAX),
+            plan,
             is_invoice: is_invoice == 1,
             signed_poisha,
         });
